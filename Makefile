@@ -1,0 +1,31 @@
+# make run   - set up what is missing, train if needed, start everything on SQLite
+# make test  - set up, train (cached), run every test
+PY := .venv/bin/python
+export TF_CPP_MIN_LOG_LEVEL := 2
+export RASA_TELEMETRY_ENABLED := false
+
+.PHONY: setup train run shell test validate bench run-prod clean
+
+setup:
+	@bash scripts/setup.sh
+
+train: setup
+	@$(PY) -m bot.cli train
+
+run: train
+	@$(PY) -m bot.cli serve
+
+shell: train
+	@$(PY) -m bot.cli shell
+
+validate: setup
+	@.venv/bin/rasa data validate --domain domain.yml --data data --config config.yml
+
+test: train
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: train
+	@$(PY) -m bench.run
+
+clean:
+	rm -rf models build var .pytest_cache

@@ -1,0 +1,1 @@
+"""Rasa SDK custom actions (run by the action server on port 5055)."""

@@ -1,0 +1,1 @@
+"""Post-laminectomy syndrome clinic assistant (Rasa 3.6)."""

@@ -1,0 +1,1 @@
+"""Rasa input channels: validated REST (widget, tests) and messaging connectors."""

@@ -1,0 +1,71 @@
+"""Validation of inbound messages, shared by every channel.
+
+Bad input gets a clear answer, never a crash: the rules here say what is accepted.
+"""
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any, Dict, Optional
+
+MAX_MESSAGE_CHARS = 20_000  # about four printed pages; longer bodies get a clear 413
+MAX_SENDER_CHARS = 128
+_SENDER_RE = re.compile(r"^[A-Za-z0-9_.:@+\-]{1,128}$")
+
+
+class InboundError(ValueError):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+    def as_json(self) -> Dict[str, str]:
+        return {"error": self.code, "message": self.message}
+
+
+@dataclass
+class Inbound:
+    sender: str
+    text: str
+    metadata: Optional[Dict[str, Any]]
+
+
+def clean_text(text: str) -> str:
+    """Normalise Unicode and drop control characters (keeping newlines and tabs)."""
+    text = unicodedata.normalize("NFC", text)
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C" or ch == "\u200d").strip()
+
+
+def parse_rest_body(body: bytes) -> Inbound:
+    """Parse a REST webhook body: {"sender": str, "message": str, "metadata": {...}?}."""
+    if len(body) > MAX_MESSAGE_CHARS * 4 + 4096:
+        raise InboundError(413, "message_too_long", f"Messages can be at most {MAX_MESSAGE_CHARS:,} characters. Please send a shorter message.")
+    try:
+        decoded = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InboundError(400, "invalid_encoding", "The request body must be UTF-8 encoded JSON.") from None
+    try:
+        payload = json.loads(decoded)
+    except (json.JSONDecodeError, RecursionError):
+        raise InboundError(400, "invalid_json", "The request body must be JSON like {\"sender\": \"id\", \"message\": \"text\"}.") from None
+    if not isinstance(payload, dict):
+        raise InboundError(400, "invalid_json", "The request body must be a JSON object with 'sender' and 'message'.")
+    sender = payload.get("sender")
+    if isinstance(sender, (int, float)) and not isinstance(sender, bool):
+        sender = str(sender)
+    if not isinstance(sender, str) or not sender.strip():
+        raise InboundError(400, "missing_sender", "Field 'sender' (a conversation id) is required.")
+    sender = sender.strip()
+    if not _SENDER_RE.match(sender):
+        raise InboundError(400, "invalid_sender", f"Field 'sender' must be 1-{MAX_SENDER_CHARS} letters, digits or . _ - : @ +.")
+    message = payload.get("message")
+    if not isinstance(message, str):
+        raise InboundError(400, "missing_message", "Field 'message' (the text) is required and must be a string.")
+    text = clean_text(message)
+    if not text:
+        raise InboundError(400, "empty_message", "The message is empty. Please type a question.")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise InboundError(413, "message_too_long", f"Messages can be at most {MAX_MESSAGE_CHARS:,} characters. Please send a shorter message.")
+    metadata = payload.get("metadata")
+    return Inbound(sender=sender, text=text, metadata=metadata if isinstance(metadata, dict) else None)

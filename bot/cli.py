@@ -1,0 +1,128 @@
+"""The `bot` command: train, serve, shell (and staff/log tools as they are added)."""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import time
+from typing import Callable, Dict, List, Optional
+
+# Sub-command registry: other modules add (name, help, configure_parser, handler).
+Command = Callable[[argparse.Namespace], int]
+_EXTRA_COMMANDS: List[str] = ["bot.logs_cli", "bot.staff_cli"]
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from bot.training import ensure_trained
+
+    ensure_trained(force=args.force)
+    return 0
+
+
+def _check_clinic() -> None:
+    from bot import clinic
+
+    try:
+        clinic.load()
+    except clinic.ClinicConfigError as e:
+        raise SystemExit(f"[serve] cannot start: {e}")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from bot.paths import default_database_url
+    from bot.stack import Stack, StackConfig
+    from bot.store import migrate
+    from bot.training import ensure_trained
+
+    _check_clinic()
+    model = ensure_trained()
+    database_url = default_database_url()
+    migrate.upgrade(database_url)
+    cfg = StackConfig(
+        model=model,
+        database_url=database_url,
+        host=args.host,
+        api_token=os.environ.get("RASA_API_TOKEN") or None,
+    )
+    stack = Stack(cfg)
+    print("[serve] starting (the Rasa server needs about half a minute)...", flush=True)
+    started = time.monotonic()
+    stack.start()
+    print(f"[serve] ready in {time.monotonic() - started:.0f} s", flush=True)
+    for svc in stack.services:
+        print(f"  {svc.name:<14} {svc.public_url}")
+    print(f"  database       {database_url}")
+    print("Press Ctrl-C to stop.", flush=True)
+    stopping = {"now": False}
+
+    def _stop(*_):
+        stopping["now"] = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        while not stopping["now"]:
+            for svc in stack.services:
+                if svc.process.poll() is not None:
+                    print(f"[serve] {svc.name} stopped unexpectedly (exit {svc.process.returncode}); see {svc.log_path}")
+                    stopping["now"] = True
+            time.sleep(0.5)
+    finally:
+        print("\n[serve] stopping...", flush=True)
+        stack.stop()
+        print("[serve] stopped.", flush=True)
+    return 0
+
+
+def cmd_shell(args: argparse.Namespace) -> int:
+    """A terminal conversation against the real servers (action server in the background)."""
+    import subprocess
+
+    from bot.paths import default_database_url
+    from bot.stack import Stack, StackConfig, free_port
+    from bot.training import ensure_trained
+
+    _check_clinic()
+    model = ensure_trained()
+    cfg = StackConfig(model=model, database_url=default_database_url(), action_port=free_port(),
+                      rasa_port=free_port(), with_web=False, with_console=False)
+    stack = Stack(cfg)
+    stack.services = [s for s in stack.services if s.name == "action server"]
+    stack.start()
+    try:
+        rasa = os.path.join(os.path.dirname(sys.executable), "rasa")
+        return subprocess.call([rasa, "shell", "--model", str(model), "--endpoints", str(cfg.endpoints)], env=cfg.env())
+    finally:
+        stack.stop()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bot", description="Post-laminectomy syndrome clinic assistant")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("train", help="train the model if data/config/domain changed")
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=cmd_train)
+    p = sub.add_parser("serve", help="start action server, Rasa server, chat page and console")
+    p.add_argument("--host", default="127.0.0.1")
+    p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("shell", help="chat in the terminal")
+    p.set_defaults(func=cmd_shell)
+    import importlib
+
+    for module in _EXTRA_COMMANDS:
+        try:
+            importlib.import_module(module).register(sub)
+        except ModuleNotFoundError as e:
+            if e.name != module:
+                raise
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Custom NLU pieces: the local spaCy pipeline builder and Rasa components."""

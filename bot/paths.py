@@ -1,0 +1,15 @@
+"""Where things live, relative to the repository root (one place, so nothing guesses)."""
+from pathlib import Path
+import os
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = Path(os.environ.get("BOT_VAR_DIR", ROOT / "var"))
+MODELS = ROOT / "models"
+BUILD = ROOT / "build"
+SPACY_MODEL = BUILD / "spacy_en"
+DEFAULT_CLINIC_FILE = ROOT / "clinic.yml"
+
+
+def default_database_url() -> str:
+    """SQLite file under var/ unless DATABASE_URL says otherwise (PostgreSQL in production)."""
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{VAR / 'rasa.db'}"

@@ -1,0 +1,196 @@
+"""Starts and stops the product's processes: action server, Rasa server, chat page, console.
+
+One piece of code for `make run` (bot serve) and the test fixtures, so tests exercise exactly
+what people run.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from bot.paths import ROOT, VAR
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Service:
+    name: str
+    cmd: List[str]
+    ready_url: str
+    public_url: str
+    process: Optional[subprocess.Popen] = None
+    log_path: Optional[Path] = None
+
+
+@dataclass
+class StackConfig:
+    model: Path
+    database_url: str
+    host: str = "127.0.0.1"
+    rasa_port: int = 5005
+    action_port: int = 5055
+    web_port: int = 8080
+    console_port: int = 8081
+    log_dir: Path = VAR / "logs"
+    clinic_file: Optional[Path] = None
+    endpoints: Path = ROOT / "endpoints.yml"
+    credentials: Path = ROOT / "credentials.yml"
+    api_token: Optional[str] = None
+    with_web: bool = True
+    with_console: bool = True
+    extra_env: Dict[str, str] = field(default_factory=dict)
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self.host}:{self.rasa_port}"
+
+    @property
+    def action_url(self) -> str:
+        return f"http://{self.host}:{self.action_port}"
+
+    @property
+    def web_url(self) -> str:
+        return f"http://{self.host}:{self.web_port}"
+
+    @property
+    def console_url(self) -> str:
+        return f"http://{self.host}:{self.console_port}"
+
+    def env(self) -> Dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            {
+                "PYTHONPATH": str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
+                "ACTION_ENDPOINT_URL": f"{self.action_url}/webhook",
+                "DATABASE_URL": self.database_url,
+                "RASA_URL": self.rasa_url,
+                "TF_CPP_MIN_LOG_LEVEL": "2",
+                "RASA_TELEMETRY_ENABLED": "false",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        if self.clinic_file:
+            env["CLINIC_FILE"] = str(self.clinic_file)
+        env.update(self.extra_env)
+        return env
+
+
+def services(cfg: StackConfig) -> List[Service]:
+    bin_dir = Path(sys.executable).parent
+    rasa_cmd = [
+        str(bin_dir / "rasa"), "run",
+        "--model", str(cfg.model),
+        "--endpoints", str(cfg.endpoints),
+        "--credentials", str(cfg.credentials),
+        "--interface", cfg.host, "--port", str(cfg.rasa_port),
+        "--cors", "*",
+    ]
+    if cfg.api_token:  # the HTTP API is off unless a token protects it
+        rasa_cmd += ["--enable-api", "--auth-token", cfg.api_token]
+    result = [
+        Service(
+            "action server",
+            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(cfg.action_port)],
+            f"{cfg.action_url}/health",
+            f"{cfg.action_url}/webhook",
+        ),
+        Service("rasa server", rasa_cmd, f"{cfg.rasa_url}/webhooks/rest/", f"{cfg.rasa_url}/webhooks/rest/webhook"),
+    ]
+    if cfg.with_web:
+        result.append(
+            Service(
+                "chat page",
+                [sys.executable, "-m", "bot.web.chat_server", "--host", cfg.host, "--port", str(cfg.web_port)],
+                f"{cfg.web_url}/healthz",
+                f"{cfg.web_url}/",
+            )
+        )
+    if cfg.with_console and (ROOT / "bot" / "web" / "console.py").exists():
+        result.append(
+            Service(
+                "staff console",
+                [sys.executable, "-m", "bot.web.console", "--host", cfg.host, "--port", str(cfg.console_port)],
+                f"{cfg.console_url}/healthz",
+                f"{cfg.console_url}/",
+            )
+        )
+    return result
+
+
+class Stack:
+    def __init__(self, cfg: StackConfig) -> None:
+        self.cfg = cfg
+        self.services = services(cfg)
+
+    def start(self, timeout: float = 240.0) -> "Stack":
+        self.cfg.log_dir.mkdir(parents=True, exist_ok=True)
+        env = self.cfg.env()
+        for svc in self.services:
+            svc.log_path = self.cfg.log_dir / (svc.name.replace(" ", "_") + ".log")
+            log = open(svc.log_path, "ab")
+            svc.process = subprocess.Popen(
+                svc.cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        deadline = time.monotonic() + timeout
+        for svc in self.services:
+            self._wait_ready(svc, deadline)
+        return self
+
+    def _wait_ready(self, svc: Service, deadline: float) -> None:
+        while time.monotonic() < deadline:
+            if svc.process.poll() is not None:
+                self.stop()
+                raise RuntimeError(f"{svc.name} exited with {svc.process.returncode}:\n{tail(svc.log_path)}")
+            try:
+                with urllib.request.urlopen(svc.ready_url, timeout=2) as r:
+                    if r.status < 500:
+                        return
+            except Exception:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"{svc.name} not ready at {svc.ready_url}:\n{tail(svc.log_path)}")
+
+    def stop(self, grace: float = 10.0) -> None:
+        for svc in reversed(self.services):
+            if svc.process and svc.process.poll() is None:
+                try:
+                    os.killpg(svc.process.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        deadline = time.monotonic() + grace
+        for svc in self.services:
+            if not svc.process:
+                continue
+            try:
+                svc.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(svc.process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                svc.process.wait()
+
+    def __enter__(self) -> "Stack":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def tail(path: Optional[Path], lines: int = 40) -> str:
+    if not path or not path.exists():
+        return ""
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])

@@ -1,0 +1,1 @@
+"""Persistence: the product's own tables beside Rasa's tracker `events` table (one database)."""

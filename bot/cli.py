@@ -6,10 +6,9 @@ import os
 import signal
 import sys
 import time
-from typing import Callable, Dict, List, Optional
+from typing import List, Optional
 
-# Sub-command registry: other modules add (name, help, configure_parser, handler).
-Command = Callable[[argparse.Namespace], int]
+# Modules that add sub-commands: each has register(subparsers).
 _EXTRA_COMMANDS: List[str] = ["bot.logs_cli", "bot.staff_cli"]
 
 
@@ -43,6 +42,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         model=model,
         database_url=database_url,
         host=args.host,
+        rasa_port=args.rasa_port,
+        action_port=args.action_port,
+        web_port=args.web_port,
+        console_port=args.console_port,
         api_token=os.environ.get("RASA_API_TOKEN") or None,
     )
     stack = Stack(cfg)
@@ -105,6 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_train)
     p = sub.add_parser("serve", help="start action server, Rasa server, chat page and console")
     p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--rasa-port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))
+    p.add_argument("--action-port", type=int, default=int(os.environ.get("ACTION_PORT", 5055)))
+    p.add_argument("--web-port", type=int, default=int(os.environ.get("WEB_PORT", 8080)))
+    p.add_argument("--console-port", type=int, default=int(os.environ.get("CONSOLE_PORT", 8081)))
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser("shell", help="chat in the terminal")
     p.set_defaults(func=cmd_shell)

@@ -1,0 +1,102 @@
+"""Shared fixtures: a trained model, a real running stack (Rasa + action server + web), an in-process NLU.
+
+Every server is real and listens on free ports on 127.0.0.1; each test session has its own
+SQLite database file unless TEST_DATABASE_URL points elsewhere.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+import requests
+
+from bot.paths import ROOT
+from bot.stack import Stack, StackConfig, free_port
+
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def model_path() -> Path:
+    from bot.training import ensure_trained
+
+    return ensure_trained()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'rasa.db'}"
+
+
+@pytest.fixture(scope="session")
+def stack(model_path, database_url, tmp_path_factory):
+    """The whole product running as in `make run`, on free ports."""
+    cfg = StackConfig(
+        model=model_path,
+        database_url=database_url,
+        rasa_port=free_port(),
+        action_port=free_port(),
+        web_port=free_port(),
+        console_port=free_port(),
+        log_dir=tmp_path_factory.mktemp("logs"),
+    )
+    with Stack(cfg) as running:
+        yield running
+
+
+class Chat:
+    """Talks to the running Rasa server over REST, like the widget does."""
+
+    def __init__(self, rasa_url: str) -> None:
+        self.url = f"{rasa_url}/webhooks/rest/webhook"
+
+    def new_sender(self, prefix: str = "test") -> str:
+        return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+    def send(self, sender: str, text: str, **extra) -> List[Dict]:
+        r = requests.post(self.url, json={"sender": sender, "message": text, **extra}, timeout=60)
+        assert r.status_code == 200, (r.status_code, r.text)
+        return r.json()
+
+    def texts(self, sender: str, text: str) -> List[str]:
+        return [m.get("text", "") for m in self.send(sender, text)]
+
+    def joined(self, sender: str, text: str) -> str:
+        return "\n".join(self.texts(sender, text))
+
+
+@pytest.fixture(scope="session")
+def chat(stack) -> Chat:
+    return Chat(stack.cfg.rasa_url)
+
+
+@pytest.fixture(scope="session")
+def nlu(model_path):
+    """Parse text with the trained model in-process (fast; for recall/accuracy sweeps)."""
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model_path))
+    loop = asyncio.new_event_loop()
+
+    def parse(text: str) -> Dict:
+        return loop.run_until_complete(agent.parse_message(text))
+
+    yield parse
+    loop.close()
+
+
+@pytest.fixture(scope="session")
+def clinic_values() -> Dict[str, str]:
+    from bot import clinic
+
+    return clinic.load().template_values()
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS

@@ -90,3 +90,17 @@ class Annotation(Base):
     correct_intent = sa.Column(sa.String(255), nullable=False)
     annotated_by = sa.Column(sa.String(128), nullable=False)
     created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+
+
+class StaffSession(Base):
+    """A signed-in console session, kept server-side so that sign-out and disabling a user end it at once."""
+
+    __tablename__ = "staff_sessions"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    token_hash = sa.Column(sa.String(64), nullable=False, unique=True)  # sha256 of the cookie token
+    user_id = sa.Column(sa.Integer, nullable=False, index=True)
+    csrf_token = sa.Column(sa.String(64), nullable=False)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    last_seen_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    ip = sa.Column(sa.String(64))

@@ -1,0 +1,207 @@
+"""Export, retention purge and "forget this person": the only code that copies or deletes conversations.
+
+Used by both the CLI (`bot logs ...`) and the console, so both do exactly the same thing and
+both write the same audit rows. The audit log itself is never deleted here.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, Iterable, Iterator, List, Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from bot.store import audit
+from bot.store.conversations import EVENTS, MESSAGE_TYPES, ConversationFilter, matching_senders, message_fields
+from bot.store.models import Annotation, CallbackRequest, RedFlagEvent, utcnow
+
+EXPORT_FIELDS = ("sender_id", "event_id", "time_utc", "channel", "speaker", "text", "intent", "confidence",
+                 "red_flags", "response")
+FORMATS = ("csv", "jsonl")
+_BATCH = 500
+
+
+class RetentionError(ValueError):
+    """A purge/forget request that cannot be done (message shown to the person)."""
+
+
+# --- export --------------------------------------------------------------------------------------
+
+def export_messages(session: Session, flt: Optional[ConversationFilter] = None,
+                    since: Optional[datetime] = None) -> Iterator[Dict[str, Any]]:
+    """Every user and bot message (oldest first per conversation) of the conversations `flt` selects,
+    optionally only messages at or after `since` (an aware datetime)."""
+    query = sa.select(EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.type_name, EVENTS.c.timestamp, EVENTS.c.data).where(
+        EVENTS.c.type_name.in_(MESSAGE_TYPES)
+    )
+    flags = sa.select(RedFlagEvent.sender_id, RedFlagEvent.message_id, RedFlagEvent.tier, RedFlagEvent.category)
+    if flt is not None:
+        senders = matching_senders(session, flt)
+        query = query.where(EVENTS.c.sender_id.in_(sa.select(senders.c.sender_id)))
+        flags = flags.where(RedFlagEvent.sender_id.in_(sa.select(senders.c.sender_id)))
+    if since is not None:
+        query = query.where(EVENTS.c.timestamp >= since.timestamp())
+    labels: Dict[tuple, List[str]] = {}
+    for sender, message_id, tier, category in session.execute(flags):
+        labels.setdefault((sender, message_id), []).append(f"{tier}:{category}")
+    channel_of: Dict[str, str] = {}
+    last_id = 0
+    while True:  # keyset pagination: memory stays flat however big the table is
+        rows = session.execute(
+            query.where(EVENTS.c.id > last_id).order_by(EVENTS.c.id).limit(_BATCH)
+        ).all()
+        if not rows:
+            return
+        for row in rows:
+            last_id = row.id
+            yield _export_row(row, channel_of, labels)
+
+
+def _export_row(row, channel_of: Dict[str, str], labels: Dict[tuple, List[str]]) -> Dict[str, Any]:
+    message = message_fields(row.data)
+    is_user = row.type_name == "user"
+    if is_user and message.channel:
+        channel_of[row.sender_id] = message.channel  # bot turns go out on the channel of the last user turn
+    return {
+        "sender_id": row.sender_id,
+        "event_id": row.id,
+        "time_utc": datetime.fromtimestamp(row.timestamp or 0, tz=timezone.utc).isoformat(timespec="seconds"),
+        "channel": channel_of.get(row.sender_id, "unknown"),
+        "speaker": row.type_name,
+        "text": message.text,
+        "intent": message.intent if is_user else None,
+        "confidence": message.confidence if is_user else None,
+        "red_flags": ";".join(labels.get((row.sender_id, message.message_id), [])) if is_user else "",
+        "response": None if is_user else message.response,
+    }
+
+
+def _csv_cell(value: Any) -> Any:
+    """Spreadsheets run cells that start with = + - @ as formulas; a leading quote keeps them text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return "" if value is None else value
+
+
+def csv_chunks(rows: Iterable[Dict[str, Any]]) -> Iterator[str]:
+    """CSV text (header first), in chunks suitable for streaming."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS, lineterminator="\r\n")
+    writer.writeheader()
+    for count, row in enumerate(rows, 1):
+        writer.writerow({k: _csv_cell(row.get(k)) for k in EXPORT_FIELDS})
+        if count % _BATCH == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def jsonl_chunks(rows: Iterable[Dict[str, Any]]) -> Iterator[str]:
+    for row in rows:
+        yield json.dumps({k: row.get(k) for k in EXPORT_FIELDS}, ensure_ascii=False) + "\n"
+
+
+def chunks(fmt: str, rows: Iterable[Dict[str, Any]]) -> Iterator[str]:
+    if fmt == "csv":
+        return csv_chunks(rows)
+    if fmt == "jsonl":
+        return jsonl_chunks(rows)
+    raise RetentionError(f"Format must be one of: {', '.join(FORMATS)}.")
+
+
+@dataclass
+class CountingRows:
+    """Wraps the row iterator to count what was exported (for the summary line)."""
+
+    rows: Iterable[Dict[str, Any]]
+    count: int = 0
+
+    def __iter__(self) -> Iterator[Dict[str, Any]]:
+        for row in self.rows:
+            self.count += 1
+            yield row
+
+
+# --- purge and forget ----------------------------------------------------------------------------
+
+def _delete(session: Session, model_or_table, condition) -> int:
+    table = getattr(model_or_table, "__table__", model_or_table)
+    return session.execute(sa.delete(table).where(condition).execution_options(synchronize_session=False)).rowcount
+
+
+def _count(session: Session, model_or_table, condition) -> int:
+    table = getattr(model_or_table, "__table__", model_or_table)
+    return session.execute(sa.select(sa.func.count()).select_from(table).where(condition)).scalar_one()
+
+
+def purge_older_than(session: Session, days: int, actor: str, ip: Optional[str] = None,
+                     now: Optional[datetime] = None, dry_run: bool = False) -> Dict[str, int]:
+    """Delete conversation events and product rows older than `days` days (the audit log stays).
+
+    Returns how many rows of each kind were (or, with dry_run, would be) deleted, and how many of
+    the deleted red flags and callbacks had never been closed (staff should know what they lose)."""
+    if not isinstance(days, int) or days < 1:
+        raise RetentionError("--older-than must be a whole number of days, at least 1.")
+    cutoff = (now or utcnow()) - timedelta(days=days)  # naive UTC, like the product tables
+    cutoff_epoch = cutoff.replace(tzinfo=timezone.utc).timestamp()
+    conditions = {
+        "events": (EVENTS, EVENTS.c.timestamp < cutoff_epoch),
+        "red_flags": (RedFlagEvent, RedFlagEvent.created_at < cutoff),
+        "callbacks": (CallbackRequest, CallbackRequest.created_at < cutoff),
+    }
+    unresolved = {
+        "unclosed_red_flags": _count(session, RedFlagEvent, sa.and_(conditions["red_flags"][1], RedFlagEvent.status != "closed")),
+        "unclosed_callbacks": _count(session, CallbackRequest, sa.and_(conditions["callbacks"][1], CallbackRequest.status != "closed")),
+    }
+    # Annotations copy message text: they go with their message, or when old themselves.
+    orphaned_or_old = sa.or_(
+        Annotation.created_at < cutoff,
+        Annotation.event_id.in_(sa.select(EVENTS.c.id).where(EVENTS.c.timestamp < cutoff_epoch)),
+    )
+    conditions["annotations"] = (Annotation, orphaned_or_old)
+    if dry_run:
+        counts = {name: _count(session, table, cond) for name, (table, cond) in conditions.items()}
+    else:
+        # annotations first: their condition looks at the events about to be deleted
+        order = ("annotations", "events", "red_flags", "callbacks")
+        counts = {name: _delete(session, *conditions[name]) for name in order}
+        counts = {name: counts[name] for name in ("events", "red_flags", "callbacks", "annotations")}
+        audit.record(session, actor, "logs.purge", target=f"older than {days} days",
+                     detail={"cutoff_utc": cutoff.isoformat(timespec="seconds"), **counts, **unresolved}, ip=ip)
+    counts.update(unresolved)
+    return counts
+
+
+def forget_sender(session: Session, sender_id: str, actor: str, ip: Optional[str] = None) -> Dict[str, int]:
+    """Delete one person's conversation and everything derived from it (the audit log stays)."""
+    sender_id = (sender_id or "").strip()
+    if not sender_id:
+        raise RetentionError("Give the conversation (sender) id to forget.")
+    counts = {
+        "events": _delete(session, EVENTS, EVENTS.c.sender_id == sender_id),
+        "red_flags": _delete(session, RedFlagEvent, RedFlagEvent.sender_id == sender_id),
+        "callbacks": _delete(session, CallbackRequest, CallbackRequest.sender_id == sender_id),
+        "annotations": _delete(session, Annotation, Annotation.sender_id == sender_id),
+    }
+    audit.record(session, actor, "logs.forget", target=sender_id, detail=counts, ip=ip)
+    return counts
+
+
+def describe_counts(counts: Dict[str, int]) -> str:
+    """"12 events, 1 red flag, ..." for CLI output and console messages."""
+    names = {"events": ("event", "events"), "red_flags": ("red flag", "red flags"),
+             "callbacks": ("callback request", "callback requests"), "annotations": ("annotation", "annotations"),
+             "unclosed_red_flags": ("red flag not yet closed", "red flags not yet closed"),
+             "unclosed_callbacks": ("callback not yet closed", "callbacks not yet closed")}
+    parts = []
+    for key, value in counts.items():
+        singular, plural = names.get(key, (key, key))
+        if key.startswith("unclosed") and not value:
+            continue
+        parts.append(f"{value} {singular if value == 1 else plural}")
+    return ", ".join(parts)

@@ -29,18 +29,25 @@ find_python310() {
     return 1
 }
 
-lock_hash=$(cat requirements.lock pyproject.toml | sha256sum | cut -c1-16)
-
-if [ ! -x "$VENV/bin/python" ] || ! is_py310 "$VENV/bin/python"; then
-    if ! PY=$(find_python310); then
-        cat >&2 <<'MSG'
+no_python_310() {
+    cat >&2 <<'MSG'
 [setup] ERROR: Python 3.10 was not found.
   Rasa Open Source 3.6.21 runs on Python 3.8-3.10 only (3.11+ cannot install it).
   Install Python 3.10, for example:  pyenv install 3.10.13
   or your OS package (python3.10 + python3.10-venv), then run this command again.
 MSG
-        exit 1
-    fi
+    exit 1
+}
+
+if [ "${1:-}" = "--find-python" ]; then  # report the interpreter setup would use, and stop
+    find_python310 || no_python_310
+    exit 0
+fi
+
+lock_hash=$(cat requirements.lock pyproject.toml | sha256sum | cut -c1-16)
+
+if [ ! -x "$VENV/bin/python" ] || ! is_py310 "$VENV/bin/python"; then
+    PY=$(find_python310) || no_python_310
     say "creating $VENV with $PY"
     rm -rf "$VENV"
     "$PY" -m venv "$VENV"

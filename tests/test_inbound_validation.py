@@ -1,0 +1,67 @@
+"""Unit tests of the REST body rules: every bad body gets a specific, readable error."""
+import json
+
+import pytest
+
+from bot.channels.inbound import MAX_MESSAGE_CHARS, InboundError, clean_text, parse_rest_body
+
+
+def body(**payload) -> bytes:
+    return json.dumps(payload).encode()
+
+
+def test_valid_body_is_parsed():
+    inbound = parse_rest_body(body(sender="web-1", message="  hello  ", metadata={"k": 1}))
+    assert (inbound.sender, inbound.text, inbound.metadata) == ("web-1", "hello", {"k": 1})
+
+
+def test_numeric_sender_is_accepted_as_text():
+    assert parse_rest_body(body(sender=12345, message="hi")).sender == "12345"
+
+
+@pytest.mark.parametrize(
+    "raw, code",
+    [
+        (b"", "invalid_json"),
+        (b"{bad", "invalid_json"),
+        (b"[1, 2]", "invalid_json"),
+        (b'"just a string"', "invalid_json"),
+        (b"\xff\xfe\x00", "invalid_encoding"),
+        (body(message="hi"), "missing_sender"),
+        (body(sender="", message="hi"), "missing_sender"),
+        (body(sender=None, message="hi"), "missing_sender"),
+        (body(sender=True, message="hi"), "missing_sender"),
+        (body(sender="a b", message="hi"), "invalid_sender"),
+        (body(sender="x" * 200, message="hi"), "invalid_sender"),
+        (body(sender="<script>", message="hi"), "invalid_sender"),
+        (body(sender="s1"), "missing_message"),
+        (body(sender="s1", message=42), "missing_message"),
+        (body(sender="s1", message=["a"]), "missing_message"),
+        (body(sender="s1", message=""), "empty_message"),
+        (body(sender="s1", message="   \n\t "), "empty_message"),
+        (body(sender="s1", message="\x00\x01\x02"), "empty_message"),
+        (body(sender="s1", message="a" * (MAX_MESSAGE_CHARS + 1)), "message_too_long"),
+        (b"[" * 100_000, "message_too_long"),
+    ],
+)
+def test_bad_bodies_get_a_clear_error(raw, code):
+    with pytest.raises(InboundError) as err:
+        parse_rest_body(raw)
+    assert err.value.code == code
+    assert err.value.status in (400, 413)
+    assert len(err.value.message) > 10 and err.value.as_json()["error"] == code
+
+
+def test_deeply_nested_json_is_refused_not_crashing():
+    with pytest.raises(InboundError) as err:
+        parse_rest_body(b"[" * 5000 + b"]" * 5000)
+    assert err.value.code == "invalid_json"
+
+
+def test_message_at_the_limit_is_accepted():
+    assert len(parse_rest_body(body(sender="s", message="b" * MAX_MESSAGE_CHARS)).text) == MAX_MESSAGE_CHARS
+
+
+def test_clean_text_drops_control_characters_but_keeps_words_newlines_and_emoji():
+    assert clean_text("he\x00llo\u200b\nworld \U0001F600\x1b[31m") == "hello\nworld \U0001F600[31m"
+    assert clean_text("cafe\u0301") == "caf\u00e9"  # NFC normalisation

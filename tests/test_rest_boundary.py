@@ -1,0 +1,73 @@
+"""Bad input at the REST boundary of the running server: a clear answer every time, and it keeps serving."""
+import json
+
+import pytest
+import requests
+
+
+def post_raw(stack, data: bytes, content_type="application/json"):
+    return requests.post(
+        f"{stack.cfg.rasa_url}/webhooks/rest/webhook", data=data, headers={"Content-Type": content_type}, timeout=60
+    )
+
+
+def still_serving(chat):
+    assert chat.texts(chat.new_sender(), "hello"), "server stopped answering after bad input"
+
+
+BAD_BODIES = {
+    "empty text": (json.dumps({"sender": "b1", "message": ""}).encode(), 400, "empty_message"),
+    "whitespace text": (json.dumps({"sender": "b1", "message": " \n "}).encode(), 400, "empty_message"),
+    "100 kB text": (json.dumps({"sender": "b1", "message": "a" * 100_000}).encode(), 413, "message_too_long"),
+    "invalid JSON": (b'{"sender": "b1", "message": ', 400, "invalid_json"),
+    "non-UTF-8 bytes": (b'{"sender": "b1", "message": "\xff\xfe caf\xe9"}', 400, "invalid_encoding"),
+    "missing sender": (json.dumps({"message": "hi"}).encode(), 400, "missing_sender"),
+    "missing message": (json.dumps({"sender": "b1"}).encode(), 400, "missing_message"),
+    "JSON array": (b"[]", 400, "invalid_json"),
+    "empty body": (b"", 400, "invalid_json"),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_BODIES))
+def test_bad_input_gets_a_clear_error_and_the_server_keeps_serving(stack, chat, name):
+    data, status, code = BAD_BODIES[name]
+    r = post_raw(stack, data)
+    assert r.status_code == status
+    payload = r.json()
+    assert payload["error"] == code
+    assert payload["message"].endswith(".")
+    still_serving(chat)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<script>alert('x')</script> what is PLS?",
+        "'; DROP TABLE events; --",
+        "\U0001F62D\U0001F62D my back \U0001F494",
+        "hello\x00\x07 there",
+        "a" * 5000,
+        "ｆｕｌｌｗｉｄｔｈ ｔｅｘｔ",
+        "{clinic_phone} {0} %s %(x)s",
+    ],
+)
+def test_odd_but_valid_text_gets_a_reply(chat, text):
+    messages = chat.send(chat.new_sender("odd"), text)
+    assert messages and all(m.get("text") or m.get("buttons") or m.get("custom") for m in messages)
+
+
+def test_markup_is_echoed_nowhere_as_html(chat):
+    messages = chat.send(chat.new_sender("markup"), "<img src=x onerror=alert(1)>")
+    assert all("<img" not in m.get("text", "") for m in messages)
+
+
+def test_wrong_method_and_unknown_path_do_not_crash(stack, chat):
+    assert requests.get(f"{stack.cfg.rasa_url}/webhooks/rest/webhook", timeout=10).status_code in (404, 405)
+    assert requests.post(f"{stack.cfg.rasa_url}/webhooks/nope/webhook", json={}, timeout=10).status_code == 404
+    still_serving(chat)
+
+
+def test_http_api_is_off_without_a_token(stack):
+    # The tracker API exposes health information; it must not be open by default.
+    r = requests.get(f"{stack.cfg.rasa_url}/conversations/someone/tracker", timeout=10)
+    assert r.status_code in (401, 403, 404)

@@ -1,5 +1,6 @@
 # make run   - set up what is missing, train if needed, start everything on SQLite
 # make test  - set up, train (cached), run every test
+# make run-prod - two Rasa servers sharing PostgreSQL + Redis (DATABASE_URL, REDIS_HOST, REDIS_PORT)
 PY := .venv/bin/python
 export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
@@ -14,6 +15,10 @@ train: setup
 
 run: train
 	@$(PY) -m bot.cli serve
+
+# Two Rasa servers (5005, 5006) on PostgreSQL + Redis: README "Production profile".
+run-prod: train
+	@$(PY) -m bot.cli serve --profile prod
 
 shell: train
 	@$(PY) -m bot.cli shell

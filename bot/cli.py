@@ -35,9 +35,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from bot.training import ensure_trained
 
     _check_clinic()
+    prod = args.profile == "prod"
+    if prod:
+        from bot import profiles
+
+        database_url = profiles.prod_database_url()
+        redis = profiles.RedisSettings.from_env()
+        redis.check()
+    else:
+        database_url = default_database_url()
     model = ensure_trained()
-    database_url = default_database_url()
-    migrate.upgrade(database_url)
+    try:
+        migrate.upgrade(database_url)
+    except Exception as e:  # an unreachable database is the usual start-up failure: say which and why
+        raise SystemExit(f"[serve] cannot prepare the database {_without_password(database_url)}: {e}") from None
     cfg = StackConfig(
         model=model,
         database_url=database_url,
@@ -48,6 +59,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         console_port=args.console_port,
         api_token=os.environ.get("RASA_API_TOKEN") or None,
     )
+    if prod:
+        cfg = profiles.prod_stack_config(cfg, [args.rasa_port_2], redis)
     stack = Stack(cfg)
     print("[serve] starting (the Rasa server needs about half a minute)...", flush=True)
     started = time.monotonic()
@@ -55,7 +68,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"[serve] ready in {time.monotonic() - started:.0f} s", flush=True)
     for svc in stack.services:
         print(f"  {svc.name:<14} {svc.public_url}")
-    print(f"  database       {database_url}")
+    print(f"  database       {_without_password(database_url)}")
+    if prod:
+        print(f"  lock store     {redis.describe()}")
     print("Press Ctrl-C to stop.", flush=True)
     stopping = {"now": False}
 
@@ -76,6 +91,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         stack.stop()
         print("[serve] stopped.", flush=True)
     return 0
+
+
+def _without_password(url: str) -> str:
+    import sqlalchemy as sa
+
+    return repr(sa.engine.make_url(url))  # SQLAlchemy masks the password as ***
 
 
 def cmd_shell(args: argparse.Namespace) -> int:
@@ -109,6 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="start action server, Rasa server, chat page and console")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--rasa-port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))
+    p.add_argument("--profile", choices=("dev", "prod"), default=os.environ.get("BOT_PROFILE", "dev"),
+                   help="dev: one Rasa server on SQLite; prod: two Rasa servers on PostgreSQL + Redis (README)")
+    p.add_argument("--rasa-port-2", type=int, default=int(os.environ.get("RASA_PORT_2", 5006)),
+                   help="the second Rasa server (prod profile)")
     p.add_argument("--action-port", type=int, default=int(os.environ.get("ACTION_PORT", 5055)))
     p.add_argument("--web-port", type=int, default=int(os.environ.get("WEB_PORT", 8080)))
     p.add_argument("--console-port", type=int, default=int(os.environ.get("CONSOLE_PORT", 8081)))

@@ -41,6 +41,7 @@ class StackConfig:
     database_url: str
     host: str = "127.0.0.1"
     rasa_port: int = 5005
+    extra_rasa_ports: List[int] = field(default_factory=list)  # more Rasa servers (production profile)
     action_port: int = 5055
     web_port: int = 8080
     console_port: int = 8081
@@ -56,6 +57,11 @@ class StackConfig:
     @property
     def rasa_url(self) -> str:
         return f"http://{self.host}:{self.rasa_port}"
+
+    @property
+    def rasa_urls(self) -> List[str]:
+        """Every Rasa server; they share the tracker and lock stores, so any can serve any turn."""
+        return [f"http://{self.host}:{port}" for port in [self.rasa_port, *self.extra_rasa_ports]]
 
     @property
     def action_url(self) -> str:
@@ -89,17 +95,6 @@ class StackConfig:
 
 
 def services(cfg: StackConfig) -> List[Service]:
-    bin_dir = Path(sys.executable).parent
-    rasa_cmd = [
-        str(bin_dir / "rasa"), "run",
-        "--model", str(cfg.model),
-        "--endpoints", str(cfg.endpoints),
-        "--credentials", str(cfg.credentials),
-        "--interface", cfg.host, "--port", str(cfg.rasa_port),
-        "--cors", "*",
-    ]
-    if cfg.api_token:  # the HTTP API is off unless a token protects it
-        rasa_cmd += ["--enable-api", "--auth-token", cfg.api_token]
     result = [
         Service(
             "action server",
@@ -107,8 +102,10 @@ def services(cfg: StackConfig) -> List[Service]:
             f"{cfg.action_url}/health",
             f"{cfg.action_url}/webhook",
         ),
-        Service("rasa server", rasa_cmd, f"{cfg.rasa_url}/webhooks/rest/", f"{cfg.rasa_url}/webhooks/rest/webhook"),
     ]
+    for index, (port, url) in enumerate(zip([cfg.rasa_port, *cfg.extra_rasa_ports], cfg.rasa_urls)):
+        name = "rasa server" if index == 0 else f"rasa server {index + 1}"
+        result.append(Service(name, rasa_command(cfg, port), f"{url}/webhooks/rest/", f"{url}/webhooks/rest/webhook"))
     if cfg.with_web:
         result.append(
             Service(
@@ -128,6 +125,20 @@ def services(cfg: StackConfig) -> List[Service]:
             )
         )
     return result
+
+
+def rasa_command(cfg: StackConfig, port: int) -> List[str]:
+    cmd = [
+        str(Path(sys.executable).parent / "rasa"), "run",
+        "--model", str(cfg.model),
+        "--endpoints", str(cfg.endpoints),
+        "--credentials", str(cfg.credentials),
+        "--interface", cfg.host, "--port", str(port),
+        "--cors", "*",
+    ]
+    if cfg.api_token:  # the HTTP API is off unless a token protects it
+        cmd += ["--enable-api", "--auth-token", cfg.api_token]
+    return cmd
 
 
 class Stack:

@@ -130,11 +130,13 @@ class CountingRows:
 # --- purge and forget ----------------------------------------------------------------------------
 
 def _delete(session: Session, model_or_table, condition) -> int:
+    session.flush()  # Core statements do not autoflush pending ORM rows
     table = getattr(model_or_table, "__table__", model_or_table)
     return session.execute(sa.delete(table).where(condition).execution_options(synchronize_session=False)).rowcount
 
 
 def _count(session: Session, model_or_table, condition) -> int:
+    session.flush()
     table = getattr(model_or_table, "__table__", model_or_table)
     return session.execute(sa.select(sa.func.count()).select_from(table).where(condition)).scalar_one()
 

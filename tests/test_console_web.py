@@ -110,8 +110,13 @@ def test_a_post_without_the_csrf_token_is_refused(console_url, db_url, conversat
     cross_site = client.post(path, {"status": "acknowledged", "csrf_token": client.csrf()},
                              headers={"Origin": "https://evil.example"})
     assert cross_site.status_code == 403
+    null_origin = client.post(path, {"status": "acknowledged", "csrf_token": client.csrf()}, headers={"Origin": "null"})
+    assert null_origin.status_code == 403
     with session_scope(db_url) as s:
         assert s.get(RedFlagEvent, conversation["red_flag"]).status == "new"
+    # what a browser sends from the console's own page is accepted
+    own_page = client.post(path, {"status": "acknowledged", "csrf_token": client.csrf()}, headers={"Origin": console_url})
+    assert own_page.status_code == 303
     # the login form is protected too
     anonymous = ConsoleClient(console_url)
     assert anonymous.post("/login", {"username": client.username, "password": STRONG_PASSWORD}).status_code == 403

@@ -15,11 +15,15 @@ from typing import Dict, Optional, Tuple
 import yaml
 
 from bot.paths import DEFAULT_CLINIC_FILE
+from bot.phone import parse_us_phone
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 REQUIRED_TEXT = ("name", "address", "phone", "email", "emergency_number", "crisis_line")
+OPTIONAL_FIELDS = ("website", "timezone", "hours")
 _HOURS_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_WEBSITE_RE = re.compile(r"^https?://[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+(:\d+)?(/\S*)?$", re.I)
+_SHORT_NUMBER_RE = re.compile(r"^\d{3}$")  # 911, 988: dialled as they are, no area code
 
 
 class ClinicConfigError(ValueError):
@@ -40,8 +44,7 @@ class Clinic:
 
     @property
     def phone_e164(self) -> str:
-        digits = re.sub(r"\D", "", self.phone)
-        return "+" + (digits if len(digits) > 10 else "1" + digits)
+        return parse_us_phone(self.phone).e164 or ""
 
     def hours_text(self) -> str:
         """Office hours in plain words, grouping days with the same times."""
@@ -62,7 +65,7 @@ class Clinic:
 
     def next_opening(self, now: datetime) -> datetime:
         """When the clinic is next open (now, if it is open), in the clinic's local time."""
-        local = now.astimezone(self._tz()) if now.tzinfo else now.replace(tzinfo=self._tz())
+        local = self._local(now)
         for offset in range(8):
             day = local + timedelta(days=offset)
             span = self.hours.get(DAYS[day.weekday()])
@@ -74,7 +77,25 @@ class Clinic:
                 return local
             if local < start:
                 return start
-        return local
+        return local  # unreachable for a validated clinic: at least one day is open
+
+    def is_open(self, now: datetime) -> bool:
+        return self.next_opening(now) == self._local(now)
+
+    def next_opening_text(self, now: datetime) -> str:
+        """The next opening in words relative to `now`: "today at 8 am", "tomorrow at 8 am", "on Monday at 8 am"."""
+        local = self._local(now)
+        opening = self.next_opening(now)
+        days_ahead = (opening.date() - local.date()).days
+        when = _clock(opening.timetz().replace(tzinfo=None))
+        if days_ahead == 0:
+            return f"today at {when}"
+        if days_ahead == 1:
+            return f"tomorrow at {when}"
+        return f"on {DAYS[opening.weekday()].title()} at {when}"
+
+    def _local(self, now: datetime) -> datetime:
+        return now.astimezone(self._tz()) if now.tzinfo else now.replace(tzinfo=self._tz())
 
     def _tz(self):
         from zoneinfo import ZoneInfo
@@ -102,45 +123,64 @@ def _clock(t: time) -> str:
     return f"{hour}:{t.minute:02d} {suffix}" if t.minute else f"{hour} {suffix}"
 
 
-def _parse_hours(raw) -> Dict[str, Optional[Tuple[time, time]]]:
+def _parse_hours(raw, source: str) -> Dict[str, Optional[Tuple[time, time]]]:
     if not isinstance(raw, dict):
-        raise ClinicConfigError("clinic.yml field 'hours' must map each weekday to 'HH:MM-HH:MM' or 'closed'")
+        raise ClinicConfigError(f"{source} field 'hours' must map each weekday to 'HH:MM-HH:MM' or 'closed'")
+    by_day = {}
+    for key, value in raw.items():
+        day = str(key).strip().lower()
+        if day not in DAYS:
+            raise ClinicConfigError(f"{source} field 'hours.{key}' is not a weekday (monday ... sunday)")
+        by_day[day] = value
     hours: Dict[str, Optional[Tuple[time, time]]] = {}
-    for key in raw:
-        if str(key).lower() not in DAYS:
-            raise ClinicConfigError(f"clinic.yml field 'hours.{key}' is not a weekday")
     for day in DAYS:
-        value = raw.get(day, "closed")
-        if value in (None, False) or str(value).strip().lower() == "closed":
+        if day not in by_day:
+            raise ClinicConfigError(f"{source} field 'hours.{day}' is missing: give 'HH:MM-HH:MM' or 'closed'")
+        value = by_day[day]
+        if value is False or str(value).strip().lower() == "closed":  # YAML reads a bare `off`/`no` as False
             hours[day] = None
             continue
-        match = _HOURS_RE.match(str(value))
+        match = _HOURS_RE.match(str(value)) if value is not None else None
         if not match:
-            raise ClinicConfigError(f"clinic.yml field 'hours.{day}' must look like '08:00-16:30' or 'closed', got {value!r}")
+            raise ClinicConfigError(f"{source} field 'hours.{day}' must look like '08:00-16:30' or 'closed', got {value!r}")
         h1, m1, h2, m2 = (int(g) for g in match.groups())
         try:
             start, end = time(h1, m1), time(h2, m2)
         except ValueError:
-            raise ClinicConfigError(f"clinic.yml field 'hours.{day}' has an impossible time: {value!r}") from None
+            raise ClinicConfigError(f"{source} field 'hours.{day}' has an impossible time: {value!r}") from None
         if end <= start:
-            raise ClinicConfigError(f"clinic.yml field 'hours.{day}' closes before it opens: {value!r}")
+            raise ClinicConfigError(f"{source} field 'hours.{day}' closes before it opens: {value!r}")
         hours[day] = (start, end)
+    if not any(hours.values()):
+        raise ClinicConfigError(f"{source} field 'hours' has no open day: people would be told the clinic never answers")
     return hours
 
 
 def parse(data, source: str = "clinic.yml") -> Clinic:
+    """Validate the parsed YAML; every error names the field so whoever edits the file can fix it."""
     if not isinstance(data, dict):
         raise ClinicConfigError(f"{source} must be a mapping of fields (name, address, phone, ...)")
+    for key in data:
+        if key not in REQUIRED_TEXT + OPTIONAL_FIELDS:
+            raise ClinicConfigError(
+                f"{source} field '{key}' is not a known field (known: {', '.join(REQUIRED_TEXT + OPTIONAL_FIELDS)})"
+            )
     values = {}
     for key in REQUIRED_TEXT:
         value = data.get(key)
-        if value is None or not str(value).strip():
+        if isinstance(value, (dict, list, bool)) or value is None or not str(value).strip():
             raise ClinicConfigError(f"{source} field '{key}' is missing or empty")
         values[key] = str(value).strip()
-    if len(re.sub(r"\D", "", values["phone"])) not in (10, 11):
-        raise ClinicConfigError(f"{source} field 'phone' must be a 10-digit phone number, got {values['phone']!r}")
+    if not parse_us_phone(values["phone"]).ok:
+        raise ClinicConfigError(f"{source} field 'phone' must be a 10-digit US phone number, got {values['phone']!r}")
     if not _EMAIL_RE.match(values["email"]):
         raise ClinicConfigError(f"{source} field 'email' is not an email address: {values['email']!r}")
+    for key in ("emergency_number", "crisis_line"):
+        if not _SHORT_NUMBER_RE.match(values[key]):
+            raise ClinicConfigError(f"{source} field '{key}' must be a 3-digit number like 911 or 988, got {values[key]!r}")
+    website = str(data.get("website") or "").strip()
+    if website and not _WEBSITE_RE.match(website):
+        raise ClinicConfigError(f"{source} field 'website' must be a web address starting with https://, got {website!r}")
     timezone = str(data.get("timezone") or "America/New_York")
     try:
         from zoneinfo import ZoneInfo
@@ -148,12 +188,9 @@ def parse(data, source: str = "clinic.yml") -> Clinic:
         ZoneInfo(timezone)
     except Exception:
         raise ClinicConfigError(f"{source} field 'timezone' is not a known time zone: {timezone!r}") from None
-    return Clinic(
-        website=str(data.get("website") or "").strip(),
-        timezone=timezone,
-        hours=_parse_hours(data.get("hours", {})),
-        **values,
-    )
+    if "hours" not in data:
+        raise ClinicConfigError(f"{source} field 'hours' is missing: give each weekday 'HH:MM-HH:MM' or 'closed'")
+    return Clinic(website=website, timezone=timezone, hours=_parse_hours(data["hours"], source), **values)
 
 
 def clinic_file() -> Path:
@@ -171,4 +208,4 @@ def load(path: Optional[Path] = None) -> Clinic:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
         raise ClinicConfigError(f"{path} is not valid YAML: {e}") from None
-    return parse(data, source=str(path.name))
+    return parse(data, source=str(path))

@@ -4,13 +4,14 @@ from __future__ import annotations
 import logging
 from typing import Awaitable, Callable, Text
 
-from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
 
 from bot.channels.inbound import InboundError, parse_rest_body
 from bot.channels.safety import failure_reply
+from bot.channels.urgency import TierTaggingCollector, tiered_first
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ class ClinicRestInput(RestInput):
                 inbound = parse_rest_body(request.body or b"")
             except InboundError as e:
                 return response.json(e.as_json(), status=e.status)
-            collector = CollectingOutputChannel()
+            collector = TierTaggingCollector()
             try:
                 await on_new_message(
                     UserMessage(inbound.text, collector, inbound.sender, input_channel=self.name(), metadata=inbound.metadata)
@@ -44,6 +45,7 @@ class ClinicRestInput(RestInput):
             if not collector.messages:
                 logger.error("no reply produced for %s", inbound.sender)
                 return response.json(failure_reply(inbound.sender))
-            return response.json(collector.messages)
+            # Red-flag replies carry metadata.tier (the widget shows them as banners) and come first.
+            return response.json(tiered_first(collector.messages))
 
         return bp

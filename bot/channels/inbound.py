@@ -31,6 +31,11 @@ class Inbound:
     metadata: Optional[Dict[str, Any]]
 
 
+def is_valid_sender(sender: object) -> bool:
+    """A conversation id every channel accepts (also what the tracker store can key on)."""
+    return isinstance(sender, str) and bool(_SENDER_RE.match(sender))
+
+
 def clean_text(text: str) -> str:
     """Normalise Unicode and drop control characters (keeping newlines and tabs)."""
     text = unicodedata.normalize("NFC", text)
@@ -57,7 +62,7 @@ def parse_rest_body(body: bytes) -> Inbound:
     if not isinstance(sender, str) or not sender.strip():
         raise InboundError(400, "missing_sender", "Field 'sender' (a conversation id) is required.")
     sender = sender.strip()
-    if not _SENDER_RE.match(sender):
+    if not is_valid_sender(sender):
         raise InboundError(400, "invalid_sender", f"Field 'sender' must be 1-{MAX_SENDER_CHARS} letters, digits or . _ - : @ +.")
     message = payload.get("message")
     if not isinstance(message, str):

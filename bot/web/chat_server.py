@@ -1,29 +1,90 @@
-"""Serves the public chat page and the embeddable widget assets (port 8080)."""
+"""Serves the public chat page and the embeddable widget (port 8080).
+
+  /                     a demo clinic page with the widget on it (clinic details from clinic.yml)
+  /static/widget.js     the widget: one <script> tag embeds it on any site (see README, "Chat widget")
+  /widget/config.json   the widget's words and limits, filled from clinic.yml (CORS-open: other
+                        sites embedding the widget fetch it)
+
+The browser talks to the Rasa server's REST channel directly; this server only hands out files.
+"""
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
+from typing import Any, Dict
+from urllib.parse import urlsplit, urlunsplit
 
+import yaml
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-STATIC = Path(__file__).resolve().parent / "static"
+from bot import clinic
+from bot.channels.inbound import MAX_MESSAGE_CHARS
+
+HERE = Path(__file__).resolve().parent
+STATIC = HERE / "static"
+TEMPLATES = HERE / "templates"
+WIDGET_TEXT_FILE = HERE / "widget_text.yml"
+
+
+def widget_text(values: Dict[str, str]) -> Dict[str, str]:
+    raw = yaml.safe_load(WIDGET_TEXT_FILE.read_text(encoding="utf-8"))
+    return {key: str(value).format(**values) for key, value in raw.items()}
+
+
+def public_rasa_url(rasa_url: str, request: Request) -> str:
+    """Where a browser reaches the Rasa server: RASA_PUBLIC_URL, else the Rasa port on this page's host."""
+    configured = os.environ.get("RASA_PUBLIC_URL", "").strip()
+    if configured:
+        return configured.rstrip("/")
+    parts = urlsplit(rasa_url)
+    if parts.hostname in ("127.0.0.1", "localhost", "0.0.0.0") and request.url.hostname:
+        port = f":{parts.port}" if parts.port else ""
+        return urlunsplit((parts.scheme, f"{request.url.hostname}{port}", parts.path, "", "")).rstrip("/")
+    return rasa_url.rstrip("/")
+
+
+def widget_config(values: Dict[str, str], text: Dict[str, str], rasa_url: str) -> Dict[str, Any]:
+    return {
+        "rasaUrl": rasa_url,
+        "maxMessageChars": MAX_MESSAGE_CHARS,  # the REST channel's own limit
+        "emergencyNumber": values["emergency_number"],
+        "crisisLine": values["crisis_line"],
+        "text": text,
+    }
+
+
+def _security_headers(rasa_url: str) -> Dict[str, str]:
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(rasa_url))
+    return {
+        "Content-Security-Policy": (
+            f"default-src 'self'; connect-src 'self' {origin}; img-src 'self' data:; "
+            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    }
 
 
 def create_app(rasa_url: str) -> Starlette:
-    async def index(_: Request) -> Response:
-        return FileResponse(STATIC / "index.html", media_type="text/html")
+    # A broken clinic.yml raises ClinicConfigError here: the page does not start with wrong details.
+    values = clinic.load().template_values()
+    text = widget_text(values)
+    templates = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
 
-    async def config_js(request: Request) -> Response:
-        # The browser talks to the Rasa server directly; tell it where that is.
-        url = rasa_url.replace("127.0.0.1", request.url.hostname or "127.0.0.1")
-        body = f"window.CLINIC_CHAT_CONFIG = {json.dumps({'rasaUrl': url})};\n"
-        return Response(body, media_type="application/javascript")
+    async def index(request: Request) -> Response:
+        url = public_rasa_url(rasa_url, request)
+        page = templates.get_template("clinic_page.html").render(clinic=values, text=text, rasa_url=url)
+        return HTMLResponse(page, headers=_security_headers(url))
+
+    async def config(request: Request) -> Response:
+        body = widget_config(values, text, public_rasa_url(rasa_url, request))
+        return JSONResponse(body, headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "no-cache"})
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -31,7 +92,7 @@ def create_app(rasa_url: str) -> Starlette:
     return Starlette(
         routes=[
             Route("/", index),
-            Route("/config.js", config_js),
+            Route("/widget/config.json", config),
             Route("/healthz", healthz),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ]

@@ -7,21 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.store import conversations
 from bot.store.db import session_scope
 from bot.store.models import RedFlagEvent
-from console_support import STRONG_PASSWORD, add_red_flag, add_user, audit_rows, signed_in
+from console_support import STRONG_PASSWORD, add_user, audit_rows, signed_in
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-EMERGENCY_MESSAGE = "since this morning I can't control my bladder and I wet myself without noticing"
-
-
-def _user_turns(database_url: str, sender: str):
-    with session_scope(database_url) as s:
-        found = conversations.transcript(s, sender)
-        return [t for t in found.turns if t.kind == "user"] if found else []
+EMERGENCY_MESSAGE = "since this morning I can't control my bladder"
 
 
 def test_a_script_sent_through_the_chat_is_shown_as_text(stack, chat, database_url):
@@ -52,12 +45,12 @@ def test_staff_signs_in_filters_emergency_opens_the_transcript_and_acknowledges(
     emergency, calm = chat.new_sender("browser-em"), chat.new_sender("browser-calm")
     chat.send(calm, "hi")
     chat.send(emergency, "hi")
-    replies = chat.joined(emergency, EMERGENCY_MESSAGE)
-    assert replies, "the assistant did not answer"
-    # The red-flag row as the tracker store's recorder writes it: for the stored message, same transaction shape.
-    message = _user_turns(database_url, emergency)[-1]
-    flag_id = add_red_flag(database_url, emergency, message.message_id, matched_text="can't control my bladder")
+    assert chat.joined(emergency, EMERGENCY_MESSAGE), "the assistant did not answer"
     chat.send(emergency, "<script>alert(1)</script>")
+    with session_scope(database_url) as s:  # written by the tracker store's red-flag recorder
+        flags = s.query(RedFlagEvent).filter_by(sender_id=emergency).order_by(RedFlagEvent.id).all()
+        assert flags and flags[0].tier == "EMERGENCY", [(f.tier, f.category) for f in flags]
+        flag_id = flags[0].id
     name = add_user(database_url, "staff")
 
     context = browser.new_context()
@@ -79,9 +72,9 @@ def test_staff_signs_in_filters_emergency_opens_the_transcript_and_acknowledges(
 
     page.get_by_role("link", name=emergency).click()
     expect(page.get_by_role("heading", name=f"Conversation {emergency}")).to_be_visible()
-    expect(page.locator("mark").first).to_have_text("can't control my bladder")
+    expect(page.locator("mark").first).to_contain_text("bladder")
     expect(page.get_by_text("<script>alert(1)</script>", exact=True)).to_be_visible()  # shown, never run
-    page.get_by_role("button", name="Acknowledge").click()
+    page.get_by_role("button", name="Acknowledge").first.click()  # the first red flag of the conversation
     expect(page.get_by_role("status")).to_have_text(f"Marked acknowledged by {name}.")
     expect(page.locator(".by").first).to_contain_text(f"by {name}")
     page.screenshot(path=str(artifacts_dir / "console_transcript_acknowledged.png"), full_page=True)

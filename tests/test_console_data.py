@@ -159,6 +159,16 @@ def test_transcript_has_turns_in_order_with_intent_confidence_and_highlighted_re
     assert first.at <= turns[1].at <= turns[2].at
 
 
+def test_a_red_flag_the_classifier_alone_recognised_highlights_no_words(db_url):
+    sender = new_sender()
+    text = "everything went numb down there"
+    [mid] = store_conversation(db_url, sender, [user(text, "symptom_check", 0.7)])
+    add_red_flag(db_url, sender, mid, category="recognised_by_classifier", matched_text=text)
+    [turn] = _turns(db_url, sender)
+    assert [(s.text, s.marked) for s in turn.segments] == [(text, False)]
+    assert turn.red_flags == [{"tier": "EMERGENCY", "category": "recognised_by_classifier"}]
+
+
 def test_segments_merge_overlapping_matches():
     pieces = conversations.segments("numb groin and numb legs", [(0, 10), (5, 11), (15, 24)])
     assert [(p.text, p.marked) for p in pieces] == [("numb groin ", True), ("and ", False), ("numb legs", True)]

@@ -349,29 +349,23 @@ class Transcript:
 
 
 def _span_list(parse_data: Dict[str, Any], text: str, matched_texts: Iterable[str]) -> List[Tuple[int, int]]:
-    """Character spans of red-flag matches: from the NLU's own spans, else by finding the matched words."""
+    """Character spans of red-flag matches: the detector's own spans (parse_data `red_flags`), plus the
+    stored matched words found in the text. A stored match that is the whole message (the classifier
+    alone recognised it) adds no highlight: no words in particular matched."""
     spans: List[Tuple[int, int]] = []
-    candidates: List[Dict[str, Any]] = []
-    for item in parse_data.get("red_flags") or []:
-        if isinstance(item, dict):
-            candidates.append(item)
-    for entity in parse_data.get("entities") or []:
-        if isinstance(entity, dict) and "red_flag" in str(entity.get("entity", "")):
-            candidates.append(entity)
     words = list(matched_texts)
-    for item in candidates:
+    for item in parse_data.get("red_flags") or []:
+        if not isinstance(item, dict):
+            continue
         start, end = item.get("start"), item.get("end")
         if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text):
             spans.append((start, end))
-            continue
-        for key in ("text", "matched_text", "value", "match"):
-            if isinstance(item.get(key), str):
-                words.append(item[key])
-                break
-    lowered = text.lower()
+        elif isinstance(item.get("text"), str):
+            words.append(item["text"])
+    lowered, whole = text.lower(), text.strip().lower()
     for word in words:
         word = (word or "").strip().lower()
-        if not word:
+        if not word or word == whole:
             continue
         position = lowered.find(word)
         while position != -1:

@@ -1,0 +1,257 @@
+"""Callback requests: the form that collects name, phone, best time and consent, and the action that stores them.
+
+Slots use custom mappings so this module decides what a message fills. A red flag, "cancel" or a
+question asked in the middle of the form fills nothing: the form then steps aside, the matching rule
+answers (emergency reply, cancellation, contact details...) and the form asks its question again.
+Nothing reaches the clinic's queue without an explicit yes.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot import clinic
+from bot.phone import MIN_DIGITS, format_us, parse_us_phone
+
+logger = logging.getLogger(__name__)
+
+FORM = "callback_form"
+SLOTS = ("callback_name", "callback_phone", "callback_phone_display", "callback_best_time", "callback_consent")
+
+# Messages that are not an answer to the form's question.
+_RED_FLAG_PREFIX = "red_flag_"
+_QUESTION_PREFIXES = ("handoff_", "edu_")
+_QUESTION_INTENTS = {"out_of_scope", "bot_capabilities", "ask_risks", "tell_me_more"}
+QUESTION_CONFIDENCE = 0.6  # below this, a short answer ("Pat", "mornings") is taken as the answer
+
+MAX_NAME_CHARS = 80
+MAX_NAME_WORDS = 6
+MAX_TIME_CHARS = 200
+_NAME_LEAD_IN = re.compile(
+    r"^(?:(?:hi|hello|hey|ok|okay|sure|yes)[,!.]?\s+)?"
+    r"(?:my name is|my name's|name is|name:|i am|i'm|im|it's|its|this is|you can ask for|ask for|call me)\s+",
+    re.IGNORECASE,
+)
+_NAME_CHARS = re.compile(r"^[^\W\d_]+(?:[\s'’.\-][^\W\d_]*)*$")
+_NOT_A_NAME = {
+    "yes", "no", "ok", "okay", "sure", "hi", "hello", "hey", "thanks", "thank you", "none", "nobody",
+    "anonymous", "na", "n a", "idk", "why", "what", "skip", "nope", "yeah", "yep", "nah", "me",
+}
+_YES = re.compile(
+    r"^(?:y|yes|yeah|yea|yep|yup|sure|ok|okay|of course|absolutely|definitely|i agree|agree|agreed|i consent|"
+    r"i do|please do|go ahead|that's fine|thats fine|fine|correct|no problem)\b",
+    re.IGNORECASE,
+)
+_NO = re.compile(r"^(?:n|no|nope|nah|don't|do not|i don't|i do not|never|not now|no thanks|no thank you)\b", re.IGNORECASE)
+_BARE_ANSWER = re.compile(r"^(?:y|yes|yeah|yep|no|nope|n|ok|okay|sure|maybe|idk|dunno|\W*)$", re.IGNORECASE)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@lru_cache(maxsize=1)
+def _clinic() -> clinic.Clinic:
+    return clinic.load()
+
+
+def is_red_flag(message: Dict[Text, Any]) -> bool:
+    """The red-flag layer marks a message by intent or entity; either way the emergency reply must win."""
+    intent = (message.get("intent") or {}).get("name") or ""
+    if intent.startswith(_RED_FLAG_PREFIX):
+        return True
+    return any(str(e.get("entity", "")).startswith("red_flag") for e in message.get("entities") or [])
+
+
+def is_interruption(message: Dict[Text, Any]) -> bool:
+    """True when the message should be answered by a rule instead of filling the requested slot."""
+    if is_red_flag(message):
+        return True
+    intent = message.get("intent") or {}
+    name = intent.get("name") or ""
+    if name == "stop":
+        return True
+    confident = (intent.get("confidence") or 0.0) >= QUESTION_CONFIDENCE
+    return confident and (name in _QUESTION_INTENTS or name.startswith(_QUESTION_PREFIXES))
+
+
+def clean_name(text: str) -> Optional[str]:
+    """'my name is mary o'neil' → "Mary O'Neil"; None when it cannot be a name."""
+    name = _NAME_LEAD_IN.sub("", (text or "").strip()).strip(" .,!?\"'")
+    name = re.sub(r"\s+", " ", name)
+    if not name or len(name) > MAX_NAME_CHARS or len(name.split()) > MAX_NAME_WORDS:
+        return None
+    if name.lower() in _NOT_A_NAME or not _NAME_CHARS.match(name):
+        return None
+    if name == name.lower() or name == name.upper():  # "mary o'neil" → "Mary O'Neil"
+        name = re.sub(r"(^|[\s\-'’])(\w)", lambda m: m.group(1) + m.group(2).upper(), name.lower())
+    return name
+
+
+def clean_best_time(text: str) -> Optional[str]:
+    value = re.sub(r"\s+", " ", (text or "").strip()).strip(" .!")
+    if not value or len(value) > MAX_TIME_CHARS or _BARE_ANSWER.match(value):
+        return None
+    if parse_us_phone(value).ok:  # a phone number typed at the wrong question
+        return None
+    return value
+
+
+def consent_from(message: Dict[Text, Any]) -> Optional[bool]:
+    """An explicit yes or no; anything else (None) is asked again."""
+    text = (message.get("text") or "").strip()
+    intent = (message.get("intent") or {}).get("name")
+    if intent == "affirm" or text == "/affirm":
+        return True
+    if intent == "deny" or text == "/deny":
+        return False
+    if _NO.match(text) and not re.match(r"^no problem\b", text, re.IGNORECASE):
+        return False
+    if _YES.match(text):
+        return True
+    return None
+
+
+class ValidateCallbackForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_callback_form"
+
+    # --- extraction: the requested slot takes the whole message, unless the message is something else ---
+
+    @staticmethod
+    def _answer_for(slot: Text, tracker: Tracker) -> Dict[Text, Any]:
+        if tracker.get_slot("requested_slot") != slot or is_interruption(tracker.latest_message):
+            return {}
+        return {slot: tracker.latest_message.get("text") or ""}
+
+    async def extract_callback_name(self, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
+        return self._answer_for("callback_name", tracker)
+
+    async def extract_callback_phone(self, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
+        message = tracker.latest_message
+        text = message.get("text") or ""
+        if is_red_flag(message) or (message.get("intent") or {}).get("name") == "stop":
+            return {}
+        looks_like_a_number = sum(ch.isdigit() for ch in text) >= MIN_DIGITS
+        requested = tracker.get_slot("requested_slot")
+        if requested == "callback_phone" and looks_like_a_number:
+            return {"callback_phone": text}  # digits win over the classifier: numbers look like "handoff_phone"
+        if requested is None and tracker.get_slot("callback_phone") is None and parse_us_phone(text).ok:
+            return {"callback_phone": text}  # "please call me back on 419 555 0142" fills it up front
+        return self._answer_for("callback_phone", tracker)
+
+    async def extract_callback_best_time(self, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
+        return self._answer_for("callback_best_time", tracker)
+
+    async def extract_callback_consent(self, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
+        if tracker.get_slot("requested_slot") != "callback_consent" or is_interruption(tracker.latest_message):
+            return {}
+        answer = consent_from(tracker.latest_message)
+        # An unclear answer is passed on as text so that validation can say what is wrong.
+        return {"callback_consent": answer if answer is not None else tracker.latest_message.get("text") or ""}
+
+    # --- validation: a clear reason when the answer cannot be used; the form then asks again ---
+
+    def validate_callback_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> Dict:
+        name = clean_name(str(value or ""))
+        if name is None:
+            dispatcher.utter_message(response="utter_callback_name_invalid")
+        return {"callback_name": name}
+
+    def validate_callback_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> Dict:
+        result = parse_us_phone(str(value or ""))
+        if not result.ok:
+            dispatcher.utter_message(response=f"utter_callback_phone_{result.problem}")
+            return {"callback_phone": None, "callback_phone_display": None}
+        return {"callback_phone": result.e164, "callback_phone_display": format_us(result.e164)}
+
+    def validate_callback_best_time(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> Dict:
+        best_time = clean_best_time(str(value or ""))
+        if best_time is None:
+            dispatcher.utter_message(response="utter_callback_best_time_invalid")
+        return {"callback_best_time": best_time}
+
+    def validate_callback_consent(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> Dict:
+        if isinstance(value, bool):
+            return {"callback_consent": value}
+        dispatcher.utter_message(response="utter_callback_consent_unclear")
+        return {"callback_consent": None}
+
+
+def _reset() -> List[Dict[Text, Any]]:
+    return [SlotSet(slot, None) for slot in SLOTS]
+
+
+class ActionResetCallback(Action):
+    """Forget a half-filled request (after 'cancel'), so the next request starts from the first question."""
+
+    def name(self) -> Text:
+        return "action_reset_callback"
+
+    async def run(self, dispatcher, tracker: Tracker, domain) -> List[Dict[Text, Any]]:
+        return _reset()
+
+
+class ActionSubmitCallback(Action):
+    """Puts a consented request in the staff queue (callback_requests, status 'new') and says when to expect the call."""
+
+    def name(self) -> Text:
+        return "action_submit_callback"
+
+    async def run(self, dispatcher, tracker: Tracker, domain) -> List[Dict[Text, Any]]:
+        if tracker.get_slot("callback_consent") is not True:
+            dispatcher.utter_message(response="utter_callback_no_consent")
+            return _reset()
+        name = tracker.get_slot("callback_name")
+        phone = tracker.get_slot("callback_phone")
+        try:
+            store_request(
+                sender_id=tracker.sender_id,
+                name=name,
+                phone_e164=phone,
+                best_time=tracker.get_slot("callback_best_time"),
+                channel=tracker.get_latest_input_channel() or "unknown",
+            )
+        except Exception:  # any storage failure: the person must be told to call, and staff must see it in the log
+            logger.exception("callback request NOT stored for sender %s: told the user to call the clinic", tracker.sender_id)
+            dispatcher.utter_message(response="utter_callback_save_failed")
+            return _reset()
+        now = _now()
+        details = _clinic()
+        if details.is_open(now):
+            dispatcher.utter_message(response="utter_callback_saved_open", callback_name=name)
+        else:
+            dispatcher.utter_message(
+                response="utter_callback_saved_closed",
+                callback_name=name,
+                callback_reply_when=details.next_opening_text(now),
+            )
+        return _reset()
+
+
+def store_request(sender_id: str, name: str, phone_e164: str, best_time: str, channel: str) -> int:
+    """Insert one consented request; returns its id. Raises if the database cannot take it."""
+    from bot.store.db import session_scope
+    from bot.store.models import CallbackRequest
+
+    with session_scope(os.environ.get("DATABASE_URL") or None) as session:
+        row = CallbackRequest(
+            sender_id=sender_id,
+            name=name,
+            phone_e164=phone_e164,
+            best_time=best_time,
+            consent=True,
+            channel=channel[:64],
+            status="new",
+        )
+        session.add(row)
+        session.flush()
+        return row.id

@@ -118,19 +118,24 @@ class MessagingInput(InputChannel):
         self.settings = settings or {}
         self.enabled = settings is not None
 
-    def off_blueprint(self) -> Blueprint:
-        """Routes of a channel that is not configured: it answers, but says it is off."""
-        bp = Blueprint(f"clinic_{self.name()}_off", __name__)
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """GET / (health: ok or off) and POST /webhook (the provider's calls, handled by receive())."""
+        bp = Blueprint(f"clinic_{self.name()}_webhook", __name__)
 
         @bp.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "off"})
+            return response.json({"status": "ok" if self.enabled else "off"})
 
         @bp.route("/webhook", methods=["POST"])
-        async def webhook(_: Request) -> HTTPResponse:
-            return response.json({"error": "channel_off", "message": f"The {self.name()} channel is not configured."}, status=404)
+        async def webhook(request: Request) -> HTTPResponse:
+            if not self.enabled:
+                return response.json({"error": "channel_off", "message": f"The {self.name()} channel is not configured."}, status=404)
+            return await self.receive(request, on_new_message)
 
         return bp
+
+    async def receive(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+        raise NotImplementedError
 
     async def resolve_reply(self, request: Request, sender: str, text: str) -> str:
         """A reply to numbered options becomes the chosen option's payload.

@@ -17,7 +17,7 @@ import re
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, UserMessage
-from sanic import Blueprint, response
+from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -80,53 +80,41 @@ class ClinicTelegramInput(MessagingInput):
                 }
             await self.call("sendMessage", payload, str(chat_id))
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        if not self.enabled:
-            return self.off_blueprint()
-        bp = Blueprint("clinic_telegram_webhook", __name__)
+    async def receive(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+        if not self.secret_ok(request):
+            logger.warning("telegram update refused: missing or wrong secret token")
+            return response.json({"error": "invalid_secret", "message": "Secret token is not valid."}, status=403)
+        try:
+            update = request.json
+        except Exception:
+            update = None
+        if not isinstance(update, dict):
+            return response.json({"error": "invalid_json", "message": "A Telegram update (JSON object) is expected."}, status=400)
 
-        @bp.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        is_payload = False
+        query = update.get("callback_query")
+        if isinstance(query, dict):  # a tap on one of our buttons
+            message = query.get("message") or {}
+            text = str(query.get("data") or "")
+            is_payload = not _NUMBERED_CHOICE.match(text)
+            in_background(self.call("answerCallbackQuery", {"callback_query_id": query.get("id")}, "callback"))
+        else:
+            message = update.get("message")
+            if not isinstance(message, dict):  # edits, channel posts, membership changes: nothing to answer
+                return response.json({"status": "ignored"})
+            text = message.get("text") or ""
+            command = _COMMAND.match(text.strip())
+            if command and command.group(1).lower() in COMMANDS:
+                text, is_payload = COMMANDS[command.group(1).lower()], True
+        chat_id = (message.get("chat") or {}).get("id")
+        sender = str(chat_id) if chat_id is not None else ""
+        if not is_valid_sender(sender):
+            return response.json({"error": "invalid_chat", "message": "The update has no chat id."}, status=400)
+        in_background(self.call("sendChatAction", {"chat_id": chat_id, "action": "typing"}, sender))
+        metadata = {"channel": "telegram", "update_id": update.get("update_id")}
 
-        @bp.route("/webhook", methods=["POST"])
-        async def receive(request: Request) -> HTTPResponse:
-            if not self.secret_ok(request):
-                logger.warning("telegram update refused: missing or wrong secret token")
-                return response.json({"error": "invalid_secret", "message": "Secret token is not valid."}, status=403)
-            try:
-                update = request.json
-            except Exception:
-                update = None
-            if not isinstance(update, dict):
-                return response.json({"error": "invalid_json", "message": "A Telegram update (JSON object) is expected."}, status=400)
+        async def deliver(messages: List[Dict[str, Any]]) -> None:
+            await self.send(chat_id, messages)
 
-            is_payload = False
-            query = update.get("callback_query")
-            if isinstance(query, dict):  # a tap on one of our buttons
-                message = query.get("message") or {}
-                text = str(query.get("data") or "")
-                is_payload = not _NUMBERED_CHOICE.match(text)
-                in_background(self.call("answerCallbackQuery", {"callback_query_id": query.get("id")}, "callback"))
-            else:
-                message = update.get("message")
-                if not isinstance(message, dict):  # edits, channel posts, membership changes: nothing to answer
-                    return response.json({"status": "ignored"})
-                text = message.get("text") or ""
-                command = _COMMAND.match(text.strip())
-                if command and command.group(1).lower() in COMMANDS:
-                    text, is_payload = COMMANDS[command.group(1).lower()], True
-            chat_id = (message.get("chat") or {}).get("id")
-            sender = str(chat_id) if chat_id is not None else ""
-            if not is_valid_sender(sender):
-                return response.json({"error": "invalid_chat", "message": "The update has no chat id."}, status=400)
-            in_background(self.call("sendChatAction", {"chat_id": chat_id, "action": "typing"}, sender))
-            metadata = {"channel": "telegram", "update_id": update.get("update_id")}
-
-            async def deliver(messages: List[Dict[str, Any]]) -> None:
-                await self.send(chat_id, messages)
-
-            await self.run_turn(request, on_new_message, sender, text, metadata, deliver, is_payload=is_payload)
-            return response.json({"status": "ok"})
-
-        return bp
+        await self.run_turn(request, on_new_message, sender, text, metadata, deliver, is_payload=is_payload)
+        return response.json({"status": "ok"})

@@ -18,7 +18,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 import aiohttp
 from rasa.core.channels.channel import InputChannel, UserMessage
-from sanic import Blueprint, response
+from sanic import response
 from sanic.request import Request, RequestParameters
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
@@ -74,36 +74,24 @@ class ClinicTwilioInput(MessagingInput):
                 what=f"twilio message to {masked(to)}",
             )
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        if not self.enabled:
-            return self.off_blueprint()
-        bp = Blueprint("clinic_twilio_webhook", __name__)
-
-        @bp.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
-
-        @bp.route("/webhook", methods=["POST"])
-        async def receive(request: Request) -> HTTPResponse:
-            form = posted_form(request)
-            if not self.signature_ok(request, form):
-                logger.warning("twilio request refused: missing or invalid X-Twilio-Signature")
-                return response.json({"error": "invalid_signature", "message": "Request signature is not valid."}, status=403)
-            sender, to = (form.get("From") or "").strip(), (form.get("To") or "").strip()
-            if not is_valid_sender(sender):
-                return response.json({"error": "invalid_sender", "message": "Field 'From' is missing or not valid."}, status=400)
-            reply_from = to or self.settings.get("TWILIO_NUMBER", "")
-            channel = "whatsapp" if sender.startswith("whatsapp:") else "sms"
-            body = form.get("Body") or ""
-            if channel == "sms" and body.strip().casefold() in SMS_OPT_OUT_WORDS:
-                logger.info("sms opt-out keyword from %s: Twilio answers it, no reply sent", masked(sender))
-                return response.text(EMPTY_TWIML, content_type="text/xml")
-            metadata = {"channel": channel, "message_sid": form.get("MessageSid"), "num_media": form.get("NumMedia")}
-
-            async def deliver(messages: List[Dict[str, Any]]) -> None:
-                await self.send(sender, reply_from, messages)
-
-            await self.run_turn(request, on_new_message, sender, body, metadata, deliver)
+    async def receive(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+        form = posted_form(request)
+        if not self.signature_ok(request, form):
+            logger.warning("twilio request refused: missing or invalid X-Twilio-Signature")
+            return response.json({"error": "invalid_signature", "message": "Request signature is not valid."}, status=403)
+        sender, to = (form.get("From") or "").strip(), (form.get("To") or "").strip()
+        if not is_valid_sender(sender):
+            return response.json({"error": "invalid_sender", "message": "Field 'From' is missing or not valid."}, status=400)
+        reply_from = to or self.settings.get("TWILIO_NUMBER", "")
+        channel = "whatsapp" if sender.startswith("whatsapp:") else "sms"
+        body = form.get("Body") or ""
+        if channel == "sms" and body.strip().casefold() in SMS_OPT_OUT_WORDS:
+            logger.info("sms opt-out keyword from %s: Twilio answers it, no reply sent", masked(sender))
             return response.text(EMPTY_TWIML, content_type="text/xml")
+        metadata = {"channel": channel, "message_sid": form.get("MessageSid"), "num_media": form.get("NumMedia")}
 
-        return bp
+        async def deliver(messages: List[Dict[str, Any]]) -> None:
+            await self.send(sender, reply_from, messages)
+
+        await self.run_turn(request, on_new_message, sender, body, metadata, deliver)
+        return response.text(EMPTY_TWIML, content_type="text/xml")

@@ -45,13 +45,25 @@ def ensure_events_table(engine: sa.engine.Engine) -> None:
     EVENTS.metadata.create_all(engine, checkfirst=True)
 
 
-def prepare_database(database_url: str) -> None:
-    """Migrations plus Rasa's events table: what the console and the CLI need before they read."""
+def prepare_database(database_url: str, attempts: int = 3) -> None:
+    """Migrations plus Rasa's events table: what the console and the CLI need before they read.
+
+    The console starts beside the Rasa server, which migrates the same database; on SQLite (no
+    advisory lock) the loser of that race sees "table already exists" and simply tries again."""
+    import time as _time
+
     from bot.store import migrate
     from bot.store.db import engine_for
 
-    migrate.upgrade(database_url)
-    ensure_events_table(engine_for(database_url))
+    for attempt in range(1, attempts + 1):
+        try:
+            migrate.upgrade(database_url)
+            ensure_events_table(engine_for(database_url))
+            return
+        except sa.exc.DBAPIError:
+            if attempt == attempts:
+                raise
+            _time.sleep(1.0 * attempt)
 
 
 # --- filters -------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import logging
 from typing import Any, Callable, List, Optional, Text
 
 import sqlalchemy as sa
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -59,6 +59,13 @@ class ClinicTrackerStore(SQLTrackerStore):
         for key in ("dialect", "db", "port", "username", "password", "login_db", "query"):
             kwargs.pop(key, None)
         super().__init__(domain=domain, event_broker=event_broker, **_url_kwargs(self.database_url), **kwargs)
+        # Test each pooled connection before use: after a database restart or failover, Rasa's engine
+        # would fail the next retrieve on a dead connection, start the conversation afresh and then
+        # save that fresh tracker misaligned, so the turn was lost (tests/test_failure_drills.py).
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         await self.stream_events(tracker)

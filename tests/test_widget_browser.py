@@ -204,6 +204,21 @@ def test_keyboard_only(visitor):
     expect(launcher).to_have_attribute("aria-expanded", "false")
 
 
+def test_typing_indicator_shows_while_the_assistant_is_answering(visitor):
+    visitor.open_chat()
+    held = []
+    visitor.page.route("**/webhooks/rest/webhook", lambda route: held.append(route))
+    visitor.textbox.fill("hello")
+    visitor.page.get_by_role("button", name="Send").click()
+    typing = visitor.page.get_by_role("status")
+    expect(typing).to_be_visible()
+    expect(typing).to_contain_text("typing")
+    assert held, "the message was not sent"
+    held[0].continue_()
+    expect(visitor.bot_messages).to_have_count(1)
+    expect(typing).to_be_hidden()
+
+
 def test_markup_in_messages_is_shown_as_text(visitor):
     visitor.open_chat()
     visitor.say("<img src=x onerror=\"document.title='owned'\"> <b>hi</b>")

@@ -1,0 +1,57 @@
+"""The "Did you mean …?" step of Rasa's two-stage fallback, with readable topic names.
+
+Rasa's built-in version shows raw intent names ("Did you mean 'edu_treatment_scs'?"). This one
+offers up to three likely topics by their titles from data/knowledge/sources.yml, plus "None of
+these". Each button sends the intent itself, so a click is understood exactly. "None of these"
+sends /out_of_scope, which is what Rasa's fallback loop expects for a rejection: it then asks the
+person to rephrase and, on a second miss, gives the clinic's contact details (utter_default).
+If this server is down, the fallback rule's own reply (utter_edu_not_sure) still answers.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot import knowledge
+
+MAX_SUGGESTIONS = 3
+MIN_CONFIDENCE = 0.05  # below this an intent is noise, not a plausible meaning
+REJECT_INTENT = "out_of_scope"  # Rasa's two-stage fallback treats this intent as "no"
+SKIPPED_INTENTS = {"nlu_fallback", REJECT_INTENT}
+
+
+def suggestions(intent_ranking: List[Dict[Text, Any]], kb: knowledge.Knowledge) -> List[Dict[Text, str]]:
+    """Buttons for the most likely intents that have a readable title, best first, one per title."""
+    buttons: List[Dict[Text, str]] = []
+    seen_titles = set()
+    for candidate in intent_ranking:
+        name = candidate.get("name")
+        if not name or name in SKIPPED_INTENTS or (candidate.get("confidence") or 0.0) < MIN_CONFIDENCE:
+            continue
+        title = kb.title_for(name)
+        if not title or title in seen_titles:
+            continue
+        seen_titles.add(title)
+        buttons.append({"title": title, "payload": f"/{name}"})
+        if len(buttons) == MAX_SUGGESTIONS:
+            break
+    return buttons
+
+
+class ActionDefaultAskAffirmation(Action):
+    def name(self) -> Text:
+        return "action_default_ask_affirmation"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        ranking = tracker.latest_message.get("intent_ranking") or []
+        buttons = suggestions(ranking, knowledge.cached())
+        if not buttons:  # nothing plausible to offer: go straight to asking for other words
+            dispatcher.utter_message(response="utter_ask_rephrase")
+            return []
+        buttons.append({"title": "None of these", "payload": f"/{REJECT_INTENT}"})
+        dispatcher.utter_message(response="utter_edu_did_you_mean", buttons=buttons)
+        return []

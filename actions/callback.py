@@ -28,6 +28,7 @@ SLOTS = ("callback_name", "callback_phone", "callback_phone_display", "callback_
 
 # Messages that are not an answer to the form's question.
 _RED_FLAG_PREFIX = "red_flag_"
+_NOT_A_RED_FLAG = {"red_flag_denied"}  # "no bladder problems": an answer like any other
 _QUESTION_PREFIXES = ("handoff_", "edu_")
 _QUESTION_INTENTS = {"out_of_scope", "bot_capabilities", "ask_risks", "tell_me_more"}
 QUESTION_CONFIDENCE = 0.6  # below this, a short answer ("Pat", "mornings") is taken as the answer
@@ -41,6 +42,12 @@ _NAME_LEAD_IN = re.compile(
     re.IGNORECASE,
 )
 _NAME_CHARS = re.compile(r"^[^\W\d_]+(?:[\s'’.\-][^\W\d_]*)*$")
+# Everyday words that show a sentence, not a name ("no bladder problems", "I want to know").
+_SENTENCE_WORDS = {
+    "i", "im", "i'm", "my", "me", "you", "your", "the", "is", "are", "was", "have", "has", "had", "want", "need",
+    "don't", "dont", "not", "no", "what", "how", "why", "when", "where", "can", "could", "would", "should",
+    "please", "pain", "back", "call", "phone", "number", "doctor", "clinic", "help", "and", "or", "to", "of",
+}
 _NOT_A_NAME = {
     "yes", "no", "ok", "okay", "sure", "hi", "hello", "hey", "thanks", "thank you", "none", "nobody",
     "anonymous", "na", "n a", "idk", "why", "what", "skip", "nope", "yeah", "yep", "nah", "me",
@@ -66,7 +73,7 @@ def _clinic() -> clinic.Clinic:
 def is_red_flag(message: Dict[Text, Any]) -> bool:
     """The red-flag layer marks a message by intent or entity; either way the emergency reply must win."""
     intent = (message.get("intent") or {}).get("name") or ""
-    if intent.startswith(_RED_FLAG_PREFIX):
+    if intent.startswith(_RED_FLAG_PREFIX) and intent not in _NOT_A_RED_FLAG:
         return True
     return any(str(e.get("entity", "")).startswith("red_flag") for e in message.get("entities") or [])
 
@@ -90,6 +97,8 @@ def clean_name(text: str) -> Optional[str]:
     if not name or len(name) > MAX_NAME_CHARS or len(name.split()) > MAX_NAME_WORDS:
         return None
     if name.lower() in _NOT_A_NAME or not _NAME_CHARS.match(name):
+        return None
+    if any(word.strip(".'’") in _SENTENCE_WORDS for word in name.lower().split()):
         return None
     if name == name.lower() or name == name.upper():  # "mary o'neil" → "Mary O'Neil"
         name = re.sub(r"(^|[\s\-'’])(\w)", lambda m: m.group(1) + m.group(2).upper(), name.lower())
@@ -160,11 +169,15 @@ class ValidateCallbackForm(FormValidationAction):
 
     # --- validation: a clear reason when the answer cannot be used; the form then asks again ---
 
+    @staticmethod
+    def _cleaned(slot: Text, clean, value: Any, dispatcher: CollectingDispatcher) -> Dict:
+        cleaned = clean(str(value or ""))
+        if cleaned is None:
+            dispatcher.utter_message(response=f"utter_{slot}_invalid")
+        return {slot: cleaned}
+
     def validate_callback_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> Dict:
-        name = clean_name(str(value or ""))
-        if name is None:
-            dispatcher.utter_message(response="utter_callback_name_invalid")
-        return {"callback_name": name}
+        return self._cleaned("callback_name", clean_name, value, dispatcher)
 
     def validate_callback_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> Dict:
         result = parse_us_phone(str(value or ""))
@@ -174,10 +187,7 @@ class ValidateCallbackForm(FormValidationAction):
         return {"callback_phone": result.e164, "callback_phone_display": format_us(result.e164)}
 
     def validate_callback_best_time(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> Dict:
-        best_time = clean_best_time(str(value or ""))
-        if best_time is None:
-            dispatcher.utter_message(response="utter_callback_best_time_invalid")
-        return {"callback_best_time": best_time}
+        return self._cleaned("callback_best_time", clean_best_time, value, dispatcher)
 
     def validate_callback_consent(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> Dict:
         if isinstance(value, bool):

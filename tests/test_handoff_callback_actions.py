@@ -54,7 +54,9 @@ def test_a_name_is_cleaned_and_kept():
     assert filled == {"callback_name": "Mary O'Neil"} and responses == []
 
 
-@pytest.mark.parametrize("text", ["yes", "no", "4195550142", "hi", "?", "x" * 100, "one two three four five six seven"])
+@pytest.mark.parametrize(
+    "text", ["yes", "no", "4195550142", "hi", "?", "x" * 100, "one two three four five six seven", "I want to know why"]
+)
 def test_something_that_is_not_a_name_is_refused_with_a_reason(text):
     filled, responses = run_form(message(text), "callback_name")
     assert filled == {"callback_name": None}
@@ -146,6 +148,18 @@ def test_an_unclear_consent_is_asked_again(text):
 def test_red_flags_cancel_and_questions_fill_nothing(slot, latest):
     filled, responses = run_form(latest, slot)
     assert filled == {} and responses == []
+
+
+def test_a_denied_red_flag_is_an_ordinary_answer_not_an_interruption():
+    filled, responses = run_form(message("no bladder problems", intent="red_flag_denied", confidence=0.9), "callback_name")
+    assert filled == {"callback_name": None}  # taken as the answer, and refused as a name
+    assert responses == ["utter_callback_name_invalid"]
+
+
+@pytest.mark.parametrize("text", ["Maria de la Cruz", "jean-luc picard", "call me Bob"])
+def test_real_names_are_accepted(text):
+    filled, _ = run_form(message(text), "callback_name")
+    assert filled["callback_name"] and filled["callback_name"].lower().endswith(text.split()[-1].lower())
 
 
 def test_an_unsure_classification_does_not_stop_a_short_answer_being_taken():

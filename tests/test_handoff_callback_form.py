@@ -1,0 +1,137 @@
+"""The callback request over the real REST channel, checked against the rows staff will see."""
+import pytest
+import sqlalchemy as sa
+
+# A fictional number (555-01xx is reserved for fiction) typed the way people type it.
+PHONE_TYPED = "(419) 555-0142"
+PHONE_E164 = "+14195550142"
+
+
+def rows_for(database_url, sender):
+    with sa.create_engine(database_url).connect() as c:
+        return c.execute(
+            sa.text(
+                "SELECT name, phone_e164, best_time, consent, channel, status FROM callback_requests WHERE sender_id = :s"
+            ),
+            {"s": sender},
+        ).fetchall()
+
+
+def start(chat, sender, text="can someone call me back?"):
+    reply = chat.joined(sender, text)
+    assert "name" in reply.lower(), reply
+    return reply
+
+
+def test_happy_path_stores_one_new_request_and_says_when_the_clinic_will_call(chat, database_url, clinic_values):
+    sender = chat.new_sender("callback")
+    start(chat, sender)
+    assert "phone number" in chat.joined(sender, "my name is Mary Smith").lower()
+    assert "good time" in chat.joined(sender, PHONE_TYPED).lower()
+    confirm = chat.send(sender, "weekday mornings")
+    text = " ".join(m.get("text", "") for m in confirm)
+    assert "Mary Smith" in text and PHONE_TYPED in text and "weekday mornings" in text  # read back before consent
+    assert {"Yes", "No"} <= {b["title"] for m in confirm for b in m.get("buttons", [])}
+    done = chat.joined(sender, "yes")
+    assert "Mary Smith" in done and clinic_values["clinic_name"] in done
+    # When to expect the call, from clinic.yml's hours: open now, or when it opens next.
+    assert "open now" in done or "opens again" in done
+    assert clinic_values["clinic_phone"] in done and clinic_values["emergency_number"] in done
+    assert rows_for(database_url, sender) == [("Mary Smith", PHONE_E164, "weekday mornings", 1, "rest", "new")]
+
+
+def test_the_form_starts_again_from_the_first_question_after_a_request(chat, database_url):
+    sender = chat.new_sender("callback")
+    start(chat, sender)
+    for answer in ["Ann", "419.555.0142", "any time", "yes"]:
+        chat.send(sender, answer)
+    start(chat, sender, "please have the nurse call me")  # asks the name again: nothing carried over
+    for answer in ["Ann", "4195550199", "after 2pm", "yes"]:
+        chat.send(sender, answer)
+    assert [r[1] for r in rows_for(database_url, sender)] == ["+14195550142", "+14195550199"]
+
+
+@pytest.mark.parametrize(
+    "bad,what_is_wrong",
+    [("419-555-01", "too short"), ("419-555-CALL", "letters"), ("+44 20 7946 0958", "US"), ("no idea", "couldn't find")],
+)
+def test_an_invalid_phone_number_is_explained_and_asked_again(chat, database_url, bad, what_is_wrong):
+    sender = chat.new_sender("callback")
+    start(chat, sender)
+    chat.send(sender, "Pat")
+    reply = chat.joined(sender, bad)
+    assert what_is_wrong in reply
+    assert "phone number" in reply.lower()  # the question again
+    assert "good time" in chat.joined(sender, "1-419-555-0142").lower()  # a good number moves on
+    chat.send(sender, "evenings")
+    chat.send(sender, "yes")
+    assert [r[1] for r in rows_for(database_url, sender)] == [PHONE_E164]
+
+
+@pytest.mark.parametrize("answers_before_cancel", [[], ["Lee"], ["Lee", PHONE_TYPED], ["Lee", PHONE_TYPED, "mornings"]])
+@pytest.mark.parametrize("cancel", ["cancel", "stop", "never mind"])
+def test_cancel_leaves_the_form_at_any_question_and_stores_nothing(chat, database_url, clinic_values, answers_before_cancel, cancel):
+    sender = chat.new_sender("callback")
+    start(chat, sender)
+    for answer in answers_before_cancel:
+        chat.send(sender, answer)
+    reply = chat.joined(sender, cancel)
+    assert "cancelled" in reply and clinic_values["clinic_phone"] in reply
+    assert rows_for(database_url, sender) == []
+    # The conversation goes on normally: the next message is not taken as a form answer.
+    assert clinic_values["clinic_email"] in chat.joined(sender, "what's your email address")
+
+
+def answer_up_to_consent(chat):
+    sender = chat.new_sender("callback")
+    start(chat, sender)
+    for answer in ["Kim", PHONE_TYPED, "any time"]:
+        chat.send(sender, answer)
+    return sender
+
+
+def test_saying_no_to_consent_stores_nothing_and_gives_the_way_to_reach_the_clinic(chat, database_url, clinic_values):
+    sender = answer_up_to_consent(chat)
+    reply = chat.joined(sender, "no")
+    assert "won't pass on your number" in reply
+    assert clinic_values["clinic_phone"] in reply and clinic_values["clinic_email"] in reply
+    assert rows_for(database_url, sender) == []
+
+
+def test_an_unclear_consent_is_asked_again_and_nothing_is_stored_until_yes(chat, database_url):
+    sender = answer_up_to_consent(chat)
+    reply = chat.joined(sender, "hmm what for")
+    assert "yes or no" in reply
+    assert rows_for(database_url, sender) == []
+    chat.send(sender, "yes")
+    assert len(rows_for(database_url, sender)) == 1
+
+
+def test_a_question_in_the_middle_is_answered_and_the_form_goes_on(chat, database_url, clinic_values):
+    sender = chat.new_sender("callback")
+    start(chat, sender)
+    chat.send(sender, "Robin")
+    reply = chat.joined(sender, "what are your office hours?")
+    assert clinic_values["clinic_hours"] in reply  # the question is answered...
+    assert "phone number" in reply.lower()  # ...and the form asks its question again
+    for answer in [PHONE_TYPED, "mornings", "yes"]:
+        chat.send(sender, answer)
+    assert [r[0] for r in rows_for(database_url, sender)] == ["Robin"]
+
+
+def test_a_number_given_with_the_request_is_not_asked_for_again(chat, database_url):
+    sender = chat.new_sender("callback")
+    start(chat, sender, "please call me back at 419.555.0142")
+    assert "good time" in chat.joined(sender, "Jo").lower()
+    chat.send(sender, "after lunch")
+    chat.send(sender, "yes")
+    assert rows_for(database_url, sender) == [("Jo", PHONE_E164, "after lunch", 1, "rest", "new")]
+
+
+def test_an_emergency_during_the_form_gets_the_emergency_reply_first(chat, database_url, clinic_values):
+    sender = chat.new_sender("callback")
+    start(chat, sender)
+    chat.send(sender, "Sam")
+    messages = [m.get("text", "") for m in chat.send(sender, "I suddenly can't control my bladder")]
+    assert clinic_values["emergency_number"] in messages[0] and "emergency" in messages[0].lower()
+    assert rows_for(database_url, sender) == []  # the emergency message was not taken as a phone number

@@ -1,0 +1,199 @@
+"""Is a matched symptom really reported? Negation, past events and treatment questions.
+
+A NegEx-style scope rule (Chapman et al. 2001, "A simple algorithm for identifying negated
+findings"), with its trigger lists written for patient language in red_flag_patterns.yml.
+We do not use negspacy's scope: it negates every finding after a trigger up to the end of the
+sentence, so "not sure what's happening, I peed myself" (one run-on sentence, common in chat)
+would be negated and an emergency missed. Here a trigger only reaches a few words and never
+crosses a clause boundary (sentence end, "but", or a comma/"and" followed by a new subject).
+
+The rules, per finding:
+- excluded: an `exclude` pattern of the same category overlaps it ("can't walk far")
+- negated: a negation trigger within `window_before` words before it (or "not" right before it),
+  or within `window_after` words after it ("my bladder is fine"), in the same clause;
+  pseudo-negations ("not sure", "no idea") and an answering "No I ..." are not triggers. A
+  finding that contains a negation word itself ("can't feel", "no control") is the symptom, and
+  is never negated by a word before it.
+- resolved: "..., but it went away" in the same sentence; only for categories that allow it
+  (same-day signs such as a fever); an emergency sign that came and went is still reported.
+- historical: said to be in the past ("years ago", "before my surgery"), unless the message
+  says it is back ("it came back", "again")
+- hypothetical: a question about what a treatment does ("can RFA cause numbness?") or a
+  statement about risks ("risk of paralysis"); never applied to suicidal thoughts, and undone
+  by "that's what is happening to me"
+False negatives cost far more than false positives, so every rule is deliberately narrow.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+from spacy.tokens import Doc
+
+Span = Tuple[int, int]  # token start, end (exclusive)
+
+NEGATED, RESOLVED, HISTORICAL, HYPOTHETICAL, EXCLUDED = "negated", "resolved", "historical", "hypothetical", "excluded"
+CUE_KINDS = (
+    "negation_before", "negation_after", "resolved_after", "historical_before", "historical_after",
+    "hypothetical_question", "hypothetical_topic",
+)
+TRIGGER_KINDS = (
+    "negation_before", "negation_adjacent", "negation_after", "resolved_after", "pseudo_negation", "interjection_no",
+    "historical_before", "historical_after", "recurrence",
+    "hypothetical_question", "hypothetical_topic", "self_report",
+)
+
+
+@dataclass(frozen=True)
+class ContextSettings:
+    window_before: int
+    window_after: int
+    historical_window: int
+    hypothetical_window: int
+    hypothetical_max_lead: int
+    negators: frozenset
+    clause_end_punct: frozenset
+    clause_start_words: frozenset
+    subject_words: frozenset
+    clause_joiners: frozenset
+
+    @classmethod
+    def from_yaml(cls, ctx: Dict, canonical) -> "ContextSettings":
+        def words(key: str) -> frozenset:
+            values = ctx.get(key, [])
+            if not all(isinstance(w, str) for w in values):  # YAML reads bare no/yes/on/off as booleans
+                raise ValueError(f"context.{key}: quote every word, got {values!r}")
+            return frozenset(canonical(w) for w in values)
+
+        return cls(
+            window_before=int(ctx.get("window_before", 5)),
+            window_after=int(ctx.get("window_after", 3)),
+            historical_window=int(ctx.get("historical_window", 6)),
+            hypothetical_window=int(ctx.get("hypothetical_window", 8)),
+            hypothetical_max_lead=int(ctx.get("hypothetical_max_lead", 3)),
+            negators=words("negators"),
+            clause_end_punct=frozenset(str(w) for w in ctx.get("clause_end_punct", [])),
+            clause_start_words=words("clause_start_words"),
+            subject_words=words("subject_words"),
+            clause_joiners=words("clause_joiners"),
+        )
+
+
+class MessageContext:
+    """Clauses, word positions and context triggers of one message."""
+
+    def __init__(self, doc: Doc, settings: ContextSettings, triggers: Dict[str, List[Span]]) -> None:
+        self.doc = doc
+        self.settings = settings
+        self.norms = [t.norm_ for t in doc]
+        self.clause, self.sentence = self._clauses(doc)
+        # word_pos[i]: number of words (not punctuation or space) before token i
+        self.word_pos: List[int] = []
+        count = 0
+        for t in doc:
+            self.word_pos.append(count)
+            if not (t.is_punct or t.is_space):
+                count += 1
+        self.word_pos.append(count)
+        ignored = triggers.get("pseudo_negation", []) + triggers.get("interjection_no", [])
+        self.triggers = {
+            kind: [s for s in triggers.get(kind, []) if kind in ("pseudo_negation", "interjection_no") or not _overlaps_any(s, ignored)]
+            for kind in TRIGGER_KINDS
+        }
+
+    @property
+    def has_cue(self) -> bool:
+        """Does the message negate, date or question anything? The classifier cannot read these,
+        so bot.nlu.red_flags does not let it raise a red flag on its own in such a message."""
+        return any(self.triggers[kind] for kind in CUE_KINDS)
+
+    def _clauses(self, doc: Doc) -> Tuple[List[int], List[int]]:
+        """Clause and sentence number of every token."""
+        s = self.settings
+        clause, sentence, ids, sentence_ids, pending = 0, 0, [], [], False
+        n = len(doc)
+        for i, tok in enumerate(doc):
+            norm = self.norms[i]
+            if pending:
+                clause, sentence, pending = clause + 1, sentence + 1, False
+            if norm in s.clause_start_words:
+                clause += 1
+            elif norm in s.clause_joiners and i > 0:
+                j = i + 1
+                while j < n and self.norms[j] in s.clause_joiners:
+                    j += 1
+                if j < n and self.norms[j] in s.subject_words:
+                    clause += 1
+            ids.append(clause)
+            sentence_ids.append(sentence)
+            if tok.text in s.clause_end_punct or norm in s.clause_end_punct or (tok.is_space and "\n" in tok.text) \
+                    or (tok.is_punct and tok.text and tok.text[0] in ".!?;"):
+                pending = True
+        return ids, sentence_ids
+
+    def words_between(self, end: int, start: int) -> int:
+        return max(0, self.word_pos[start] - self.word_pos[end])
+
+    def same_clause(self, i: int, j: int) -> bool:
+        return self.clause[i] == self.clause[j]
+
+    def same_sentence(self, i: int, j: int) -> bool:
+        return self.sentence[i] == self.sentence[j]
+
+    def clause_start(self, i: int) -> int:
+        k = i
+        while k > 0 and self.clause[k - 1] == self.clause[i]:
+            k -= 1
+        return k
+
+    # ------------------------------------------------------------------ rules
+    def _before(self, kind: str, start: int, window: int) -> Optional[Span]:
+        """A trigger that begins before the finding (it may run into it: "never [wet myself]")."""
+        for ts, te in self.triggers[kind]:
+            if ts < start and self.same_clause(ts, start) and self.words_between(min(te, start), start) <= window:
+                return ts, te
+        return None
+
+    def _after(self, kind: str, end: int, window: int, same_clause: bool = True) -> Optional[Span]:
+        for ts, te in self.triggers[kind]:
+            near = ts >= end and self.words_between(end, ts) <= window
+            if near and (self.same_clause(end - 1, ts) if same_clause else self.same_sentence(end - 1, ts)):
+                return ts, te
+        return None
+
+    def judge(self, span: Span, exclusions: Iterable[Span], hypothetical_applies: bool, resolved_rules_out: bool = False) -> Optional[str]:
+        """None if the finding stands; otherwise why it does not (excluded/negated/...)."""
+        start, end = span
+        s = self.settings
+        if any(es < end and start < ee for es, ee in exclusions):
+            return EXCLUDED
+        inner_negation = any(self.norms[i] in s.negators for i in range(start, end))
+        if not inner_negation and (
+            self._before("negation_before", start, s.window_before) or self._before("negation_adjacent", start, 0)
+        ):
+            return NEGATED
+        if self._after("negation_after", end, s.window_after):
+            return NEGATED
+        if resolved_rules_out and self._after("resolved_after", end, s.window_after + 3, same_clause=False):
+            return RESOLVED
+        if self._before("historical_before", start, s.historical_window) or self._after("historical_after", end, s.historical_window):
+            if not any(ts >= end for ts, _ in self.triggers["recurrence"]):
+                return HISTORICAL
+        if hypothetical_applies and self._is_hypothetical(start):
+            if not self.triggers["self_report"]:
+                return HYPOTHETICAL
+        return None
+
+    def _is_hypothetical(self, start: int) -> bool:
+        s = self.settings
+        if self._before("hypothetical_topic", start, s.hypothetical_window):
+            return True
+        trigger = self._before("hypothetical_question", start, s.hypothetical_window)
+        if trigger is None:
+            return False
+        lead = self.words_between(self.clause_start(trigger[0]), trigger[0])
+        return lead <= s.hypothetical_max_lead
+
+
+def _overlaps_any(span: Span, others: Sequence[Span]) -> bool:
+    return any(span[0] < oe and os_ < span[1] for os_, oe in others)

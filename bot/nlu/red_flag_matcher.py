@@ -1,0 +1,221 @@
+"""Deterministic red-flag detection: EMERGENCY, CRISIS and URGENT symptoms in one message.
+
+Plain Python over a spaCy Doc (no Rasa), so tests, benchmarks and the Rasa component
+(bot.nlu.red_flags) all call the same code. Content lives in red_flag_patterns.yml; this module
+compiles it, matches it, and asks bot.nlu.red_flag_context whether each match is really reported.
+
+    >>> detector = RedFlagMatcher.shared()
+    >>> detector.detect("I can't control my bladder").tier
+    'EMERGENCY'
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+import yaml
+from spacy.matcher import Matcher
+
+from bot.nlu.patient_text import PatientText
+from bot.nlu.red_flag_context import TRIGGER_KINDS, ContextSettings, MessageContext
+from bot.nlu.token_patterns import PatternCompiler
+from bot.paths import SPACY_MODEL
+
+PATTERNS_FILE = Path(__file__).with_name("red_flag_patterns.yml")
+TIER_ORDER = ("EMERGENCY", "CRISIS", "URGENT")
+
+
+@dataclass(frozen=True)
+class Category:
+    name: str
+    tier: str
+    summary: str
+    reason: str
+    hypothetical_applies: bool
+    resolved_rules_out: bool
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One red flag the message reports."""
+
+    tier: str
+    category: str
+    text: str
+    start: int  # character offsets in the message
+    end: int
+    summary: str
+
+    def as_dict(self) -> Dict[str, object]:
+        return {"tier": self.tier, "category": self.category, "text": self.text,
+                "start": self.start, "end": self.end, "summary": self.summary}
+
+
+@dataclass(frozen=True)
+class RuledOut:
+    """A match that the context rules set aside (kept for staff review and debugging)."""
+
+    category: str
+    text: str
+    reason: str
+
+    def as_dict(self) -> Dict[str, str]:
+        return {"category": self.category, "text": self.text, "reason": self.reason}
+
+
+@dataclass
+class Detection:
+    findings: List[Finding] = field(default_factory=list)
+    ruled_out: List[RuledOut] = field(default_factory=list)
+    context_cue: bool = False  # the message negates, dates or questions something
+
+    @property
+    def tiers(self) -> List[str]:
+        present = {f.tier for f in self.findings}
+        return [t for t in TIER_ORDER if t in present]
+
+    @property
+    def tier(self) -> Optional[str]:
+        """The highest tier found, or None."""
+        tiers = self.tiers
+        return tiers[0] if tiers else None
+
+    @property
+    def categories(self) -> List[str]:
+        return [f.category for f in self.findings]
+
+    def ruled_out_tiers(self, categories: Dict[str, Category]) -> List[str]:
+        return sorted({categories[r.category].tier for r in self.ruled_out if r.category in categories})
+
+
+class RedFlagMatcher:
+    _shared: Optional["RedFlagMatcher"] = None
+    _lock = threading.Lock()
+
+    def __init__(self, patterns_file: Path = PATTERNS_FILE, spacy_path: Path = SPACY_MODEL, validate: bool = False) -> None:
+        """validate=True checks every compiled pattern against spaCy's schema (slow; tests do it)."""
+        content = yaml.safe_load(Path(patterns_file).read_text(encoding="utf-8"))
+        self.tiers = {t["name"]: t for t in content["tiers"]}
+        self.text = PatientText(
+            spacy_path,
+            spelling=content.get("spelling", {}),
+            forms=content.get("forms", {}),
+            split_tokens=content.get("split_tokens", {}),
+            not_typos=content.get("not_typos", []),
+        )
+        ctx = content.get("context", {})
+        self.settings = ContextSettings.from_yaml(ctx, self.text.canonical_word)
+        blockers = set(self.settings.clause_end_punct) | set(self.settings.negators) | {
+            self.text.canonical_word(w) for w in ("but", "however", "although", "though", "yet", "except", "whereas", "unless")
+        }
+        compiler = PatternCompiler(content.get("lists", {}), self.text.canonical_word, blockers)
+        self.matcher = Matcher(self.text.nlp.vocab, validate=validate)
+        for kind in TRIGGER_KINDS:
+            self._add(compiler, f"ctx:{kind}", ctx.get(kind, []))
+        self.categories: Dict[str, Category] = {}
+        for name, spec in content["categories"].items():
+            if spec["tier"] not in TIER_ORDER:
+                raise ValueError(f"category {name}: unknown tier {spec['tier']!r}")
+            self.categories[name] = Category(
+                name=name,
+                tier=spec["tier"],
+                summary=spec["summary"],
+                reason=spec["reason"],
+                hypothetical_applies=bool(spec.get("hypothetical", True)),
+                resolved_rules_out=bool(spec.get("resolved_rules_out", False)),
+            )
+            self._add(compiler, f"find:{name}", spec["patterns"])
+            self._add(compiler, f"excl:{name}", spec.get("exclude", []))
+        self.text.set_vocabulary(compiler.words_used)
+        self.pattern_count = len(self.matcher)
+
+    def _add(self, compiler: PatternCompiler, key: str, patterns: List[str]) -> None:
+        specs = [seq for p in patterns for seq in compiler.compile(p)]
+        if specs:
+            self.matcher.add(key, specs)
+
+    @classmethod
+    def shared(cls) -> "RedFlagMatcher":
+        """One detector per process (loading compiles a few thousand patterns)."""
+        with cls._lock:
+            if cls._shared is None:
+                cls._shared = cls()
+            return cls._shared
+
+    # ------------------------------------------------------------------ detection
+    def detect(self, text: str) -> Detection:
+        doc = self.text(text or "")
+        spans: Dict[str, List[Tuple[int, int]]] = {}
+        strings = self.text.nlp.vocab.strings
+        for match_id, start, end in self.matcher(doc):
+            spans.setdefault(strings[match_id], []).append((start, end))
+        triggers = {kind: sorted(set(spans.get(f"ctx:{kind}", []))) for kind in TRIGGER_KINDS}
+        context = MessageContext(doc, self.settings, triggers)
+        detection = Detection()
+        for name, category in self.categories.items():
+            found = _minimal(spans.get(f"find:{name}", []))
+            if not found:
+                continue
+            exclusions = spans.get(f"excl:{name}", [])
+            accepted = None
+            rejected: List[RuledOut] = []
+            for start, end in found:
+                reason = context.judge((start, end), exclusions, category.hypothetical_applies, category.resolved_rules_out)
+                if reason is None:
+                    accepted = (start, end)
+                    break
+                rejected.append(RuledOut(name, doc[start:end].text, reason))
+            if accepted:
+                span = _whole_words(doc, *accepted)
+                detection.findings.append(
+                    Finding(category.tier, name, span.text, span.start_char, span.end_char, category.summary)
+                )
+            else:
+                detection.ruled_out.extend(rejected)
+        for name in self.categories:  # known harmless look-alikes ("can't walk far"), for the record
+            found = {f.category for f in detection.findings} | {r.category for r in detection.ruled_out}
+            if name not in found:
+                detection.ruled_out.extend(
+                    RuledOut(name, doc[s:e].text, "excluded") for s, e in sorted(set(spans.get(f"excl:{name}", [])))[:1]
+                )
+        detection.context_cue = context.has_cue
+        detection.findings.sort(key=lambda f: (TIER_ORDER.index(f.tier), f.start))
+        return detection
+
+    def summary(self, detection: Detection) -> str:
+        """Plain words for what was found, highest tier first: "a and b".
+
+        Suicidal thoughts found beside an emergency are left out: that reply speaks to them in a
+        message of its own (utter_red_flag_emergency_after for EMERGENCY+CRISIS).
+        """
+        parts: List[str] = []
+        for f in detection.findings:
+            if f.tier == "CRISIS" and detection.tier != "CRISIS":
+                continue
+            if f.summary not in parts:
+                parts.append(f.summary)
+        if not parts:
+            return ""
+        return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+    def reason(self, detection: Detection) -> str:
+        """Why the most serious finding matters, in plain words."""
+        if not detection.findings:
+            return ""
+        return self.categories[detection.findings[0].category].reason
+
+
+def _whole_words(doc, start: int, end: int):
+    """The span widened to whole written words ("dont" is two tokens; show both)."""
+    while start > 0 and not doc[start - 1].whitespace_ and not doc[start - 1].is_punct:
+        start -= 1
+    while end < len(doc) and not doc[end - 1].whitespace_ and not doc[end].is_punct:
+        end += 1
+    return doc[start:end]
+
+
+def _minimal(spans: List[Tuple[int, int]]) -> List[Tuple[int, int]]:
+    """Distinct spans in text order, the shortest first among those that start together."""
+    return sorted(set(spans), key=lambda s: (s[0], s[1] - s[0]))

@@ -1,0 +1,165 @@
+"""Rasa NLU component: marks red-flag messages, whatever the intent classifier thought.
+
+Runs after FallbackClassifier (see config.yml). When bot.nlu.red_flag_matcher finds a red flag,
+the message's intent becomes red_flag_emergency / red_flag_crisis / red_flag_urgent with
+confidence 1.0 (the classifier's guesses stay in the ranking), and entities carry the tier, the
+categories, and plain words for the reply. The classifier's own red_flag_* prediction also counts
+(the union decides: a missed emergency costs far more than a false alarm), except when the
+detector set aside the same tier for a reason it can name (negated, past, treatment question).
+
+Output on every parsed message (tracker parse_data): `red_flags` (findings) and
+`red_flags_ruled_out` (matches set aside, with the reason), for the recorder and staff review.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlu.red_flag_matcher import TIER_ORDER, Detection, RedFlagMatcher
+
+logger = logging.getLogger(__name__)
+
+INTENT_FOR_TIER = {tier: f"red_flag_{tier.lower()}" for tier in TIER_ORDER}
+TIER_FOR_INTENT = {intent: tier for tier, intent in INTENT_FOR_TIER.items()}
+EXTRACTOR = "RedFlagDetector"
+SYMPTOM_CHECK_INTENT = "symptom_check"
+SYMPTOM_CHECK_START = "symptom_check_start"
+
+
+def combined_tier(tiers: List[str]) -> Optional[str]:
+    """The value of the `red_flag_tier` entity/slot for the tiers found in one message.
+
+    The highest tier decides the reply; a second tier that changes what the reply must say is
+    appended: EMERGENCY+CRISIS (emergency reply that also gives the crisis line) and CRISIS+URGENT
+    (crisis reply that also asks for a same-day call). EMERGENCY already covers URGENT.
+    """
+    present = [t for t in TIER_ORDER if t in set(tiers)]
+    if not present:
+        return None
+    top = present[0]
+    if top == "EMERGENCY" and "CRISIS" in present:
+        return "EMERGENCY+CRISIS"
+    if top == "CRISIS" and "URGENT" in present:
+        return "CRISIS+URGENT"
+    return top
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR],
+    is_trainable=False,
+)
+class RedFlagDetector(GraphComponent):
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            # the classifier's red_flag_* guess counts at or above this confidence...
+            "classifier_threshold": 0.6,
+            # ...for these tiers only
+            "classifier_tiers": list(TIER_ORDER),
+        }
+
+    def __init__(self, config: Dict[Text, Any], matcher: Optional[RedFlagMatcher] = None) -> None:
+        self.config = {**self.get_default_config(), **(config or {})}
+        self.matcher = matcher or RedFlagMatcher.shared()
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "RedFlagDetector":
+        return cls(config)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            self._process(message)
+        return messages
+
+    # ------------------------------------------------------------------ one message
+    def _process(self, message: Message) -> None:
+        text = message.get(TEXT) or ""
+        if text.startswith("/"):  # a button payload names its intent itself
+            return
+        detection = self.matcher.detect(text)
+        message.set("red_flags", [f.as_dict() for f in detection.findings], add_to_output=True)
+        message.set("red_flags_ruled_out", [r.as_dict() for r in detection.ruled_out], add_to_output=True)
+        tiers = list(detection.tiers)
+        classifier_tier = self._classifier_tier(message, detection)
+        if classifier_tier and classifier_tier not in tiers:
+            tiers.append(classifier_tier)
+        tier = combined_tier(tiers)
+        if tier is not None:
+            self._set_intent(message, INTENT_FOR_TIER[tier.split("+")[0]])
+            self._add_entities(message, detection, tier, text)
+        elif (message.get(INTENT) or {}).get("name") in TIER_FOR_INTENT:
+            self._demote(message)
+        elif (message.get(INTENT) or {}).get("name") == SYMPTOM_CHECK_INTENT:
+            # A new symptom check: a null entity lets Rasa's own slot mappings clear the answers of
+            # an earlier check (a slot mapping cannot set None otherwise, and this must not need
+            # the action server).
+            entities = list(message.get(ENTITIES) or [])
+            entities.append({"entity": SYMPTOM_CHECK_START, "value": None, "start": 0, "end": len(text), "extractor": EXTRACTOR})
+            message.set(ENTITIES, entities, add_to_output=True)
+
+    def _classifier_tier(self, message: Message, detection: Detection) -> Optional[str]:
+        """The highest red-flag tier the classifier is confident about (`classifier_threshold`),
+        so that wordings the patterns do not know still get the red-flag reply.
+
+        A bag-of-words classifier cannot read negation, time or questions ("my calf isn't
+        swollen" looks like "my calf is swollen" to it), so its guess does not count in a message
+        where the detector sees such a cue, nor for a tier whose words the detector set aside.
+        """
+        if detection.context_cue:
+            return None
+        set_aside = set(detection.ruled_out_tiers(self.matcher.categories))
+        tiers = {
+            TIER_FOR_INTENT.get(g.get("name"))
+            for g in message.get(INTENT_RANKING_KEY) or [message.get(INTENT) or {}]
+            if (g.get("confidence") or 0.0) >= self.config["classifier_threshold"]
+        }
+        allowed = set(self.config["classifier_tiers"]) - set_aside
+        return next((t for t in TIER_ORDER if t in tiers and t in allowed), None)
+
+    @staticmethod
+    def _demote(message: Message) -> None:
+        """The classifier's red-flag guess did not count (see _classifier_tier): use its next one."""
+        ranking = [r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") not in TIER_FOR_INTENT]
+        best = ranking[0] if ranking else {"name": "nlu_fallback", "confidence": 0.0}
+        message.set(INTENT, best, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+
+    @staticmethod
+    def _set_intent(message: Message, intent_name: str) -> None:
+        forced = {"name": intent_name, "confidence": 1.0}
+        ranking = [r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") != intent_name]
+        message.set(INTENT, forced, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [forced] + ranking, add_to_output=True)
+
+    def _add_entities(self, message: Message, detection: Detection, tier: str, text: str) -> None:
+        first = detection.findings[0] if detection.findings else None
+        start, end = (first.start, first.end) if first else (0, len(text))
+        top = tier.split("+")[0]
+        if detection.tier == top:
+            summary, reason = self.matcher.summary(detection), self.matcher.reason(detection)
+        else:  # only the classifier saw this tier: say so in general words
+            summary, reason = self.matcher.tiers[top]["summary"], self.matcher.tiers[top]["reason"]
+        entities = [e for e in (message.get(ENTITIES) or []) if e.get("extractor") != EXTRACTOR]
+        entities.append(_entity("red_flag_tier", tier, start, end))
+        for finding in detection.findings:
+            entities.append(_entity("red_flag_category", finding.category, finding.start, finding.end))
+        entities.append(_entity("red_flag_summary", summary, start, end))
+        entities.append(_entity("red_flag_reason", reason, start, end))
+        message.set(ENTITIES, entities, add_to_output=True)
+
+
+def _entity(name: str, value: str, start: int, end: int) -> Dict[str, Any]:
+    return {"entity": name, "value": value, "start": start, "end": end, "confidence_entity": 1.0, "extractor": EXTRACTOR}

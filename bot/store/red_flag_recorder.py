@@ -1,0 +1,127 @@
+"""Stores every red flag for the staff console, inside the tracker store's save transaction.
+
+Registered with bot.store.tracker_store.register_event_hook, so it needs no action server and a
+row exists exactly when the conversation that produced it is saved. Two sources, both read from
+the tracker:
+- the detector's findings in a message's parse data (`red_flags`, set by bot.nlu.red_flags), or
+  the red-flag intent alone when only the classifier recognised it;
+- a "yes" to a symptom-check question (the form's requested slot at that moment says which).
+One row per message and category: duplicates in one save are merged, rows already stored are
+skipped (Rasa's two-stage fallback re-sends a message with the same id), and the unique
+constraint uq_red_flag_message_category backs both.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+from rasa.shared.core.events import ActiveLoop, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.store.models import RedFlagEvent
+from bot.store.tracker_store import register_event_hook
+
+logger = logging.getLogger(__name__)
+
+RED_FLAG_INTENTS = {"red_flag_emergency": "EMERGENCY", "red_flag_crisis": "CRISIS", "red_flag_urgent": "URGENT"}
+CLASSIFIER_ONLY = "recognised_by_classifier"
+MAX_MATCHED_TEXT = 1000
+
+# The symptom-check questions (forms in domain.yml): slot -> (tier, category, what was asked).
+SYMPTOM_CHECK_FORMS = {"symptom_check_form", "symptom_check_urgent_form"}
+SYMPTOM_CHECK_QUESTIONS: Dict[str, Tuple[str, str, str]] = {
+    "symptom_bladder_bowel": ("EMERGENCY", "bladder_or_bowel", "new bladder or bowel trouble"),
+    "symptom_saddle": ("EMERGENCY", "saddle_numbness", "numbness in the saddle area"),
+    "symptom_legs_both": ("EMERGENCY", "leg_weakness_both", "weakness or numbness in both legs"),
+    "symptom_leg_one": ("URGENT", "leg_weakness_one", "numbness or weakness in one leg"),
+    "symptom_fever_wound": ("URGENT", "fever_or_wound", "fever, chills or wound problem"),
+}
+
+
+@dataclass(frozen=True)
+class Detected:
+    tier: str
+    category: str
+    matched_text: str
+
+
+def detections(event: UserUttered, loop_state: Tuple[Optional[str], Optional[str]]) -> List[Detected]:
+    """The red flags one user message reports; loop_state is (active loop, requested slot) before it."""
+    parse_data = event.parse_data or {}
+    found = [
+        Detected(str(f.get("tier")), str(f.get("category")), str(f.get("text") or ""))
+        for f in parse_data.get("red_flags") or []
+        if f.get("tier") and f.get("category")
+    ]
+    if found:
+        return found
+    intent = (event.intent or {}).get("name")
+    if intent in RED_FLAG_INTENTS:
+        return [Detected(RED_FLAG_INTENTS[intent], CLASSIFIER_ONLY, event.text or "")]
+    active_loop, requested_slot = loop_state
+    if intent == "affirm" and active_loop in SYMPTOM_CHECK_FORMS and requested_slot in SYMPTOM_CHECK_QUESTIONS:
+        tier, category, asked = SYMPTOM_CHECK_QUESTIONS[requested_slot]
+        return [Detected(tier, category, f'symptom check, "{asked}?": {event.text or "yes"}')]
+    return []
+
+
+def loop_states(tracker: DialogueStateTracker, wanted: Iterable[UserUttered]) -> Dict[int, Tuple[Optional[str], Optional[str]]]:
+    """(active loop, requested slot) just before each wanted event, by replaying the tracker."""
+    wanted_ids = {id(e) for e in wanted}
+    states: Dict[int, Tuple[Optional[str], Optional[str]]] = {}
+    active_loop: Optional[str] = None
+    requested_slot: Optional[str] = None
+    for event in tracker.events:
+        if id(event) in wanted_ids:
+            states[id(event)] = (active_loop, requested_slot)
+        if isinstance(event, ActiveLoop):
+            active_loop = event.name
+        elif isinstance(event, SlotSet) and event.key == "requested_slot":
+            requested_slot = event.value
+    return states
+
+
+def record_red_flags(session: Any, tracker: DialogueStateTracker, new_user_events: List[UserUttered]) -> None:
+    """Event hook: add one RedFlagEvent row per new message and category (see module docstring)."""
+    states = loop_states(tracker, new_user_events)
+    rows: Dict[Tuple[str, str], RedFlagEvent] = {}
+    for event in new_user_events:
+        message_id = str(event.message_id or event.timestamp)[:64]
+        for found in detections(event, states.get(id(event), (None, None))):
+            rows.setdefault(
+                (message_id, found.category),
+                RedFlagEvent(
+                    sender_id=tracker.sender_id,
+                    message_id=message_id,
+                    created_at=_utc(event.timestamp),
+                    tier=found.tier,
+                    category=found.category,
+                    matched_text=found.matched_text[:MAX_MATCHED_TEXT],
+                    channel=event.input_channel or "unknown",
+                    status="new",
+                ),
+            )
+    if not rows:
+        return
+    stored = {
+        (m, c)
+        for m, c in session.query(RedFlagEvent.message_id, RedFlagEvent.category).filter(
+            RedFlagEvent.sender_id == tracker.sender_id,
+            RedFlagEvent.message_id.in_({m for m, _ in rows}),
+        )
+    }
+    new_rows = [row for key, row in rows.items() if key not in stored]
+    session.add_all(new_rows)
+    for row in new_rows:
+        logger.info("red flag recorded: %s %s (sender %s, channel %s)", row.tier, row.category, row.sender_id, row.channel)
+
+
+def _utc(timestamp: Optional[float]) -> datetime:
+    if not timestamp:
+        return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc).replace(tzinfo=None)
+
+
+register_event_hook(record_red_flags)

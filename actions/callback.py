@@ -154,7 +154,7 @@ class ValidateCallbackForm(FormValidationAction):
         if requested == "callback_phone" and looks_like_a_number:
             return {"callback_phone": text}  # digits win over the classifier: numbers look like "handoff_phone"
         if requested is None and tracker.get_slot("callback_phone") is None and parse_us_phone(text).ok:
-            return {"callback_phone": text}  # "please call me back on 419 555 0142" fills it up front
+            return {"callback_phone": text}  # "please call me back on <number>" fills it up front
         return self._answer_for("callback_phone", tracker)
 
     async def extract_callback_best_time(self, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:

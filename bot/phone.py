@@ -40,7 +40,7 @@ class PhoneResult:
 
 
 def parse_us_phone(text: str) -> PhoneResult:
-    """Find the phone number in a message ("call me on 419.555.0142 please") and check it.
+    """Find the phone number in a message ("call me on NNN.NNN.NNNN please") and check it.
 
     Accepts 10 digits, or 11 starting with the country code 1, with the usual separators.
     The first usable number wins; otherwise the problem with the first attempt is reported.
@@ -94,7 +94,7 @@ def _letters_glued(text: str, start: int, end: int) -> bool:
 
 
 def format_us(e164: str) -> str:
-    """+14195550142 → (419) 555-0142, the way people read a US number back."""
+    """+1NNNNNNNNNN → (NNN) NNN-NNNN, the way people read a US number back."""
     digits = re.sub(r"\D", "", e164 or "")
     if len(digits) == 11 and digits.startswith("1"):
         digits = digits[1:]

@@ -135,3 +135,13 @@ def test_an_emergency_during_the_form_gets_the_emergency_reply_first(chat, datab
     messages = [m.get("text", "") for m in chat.send(sender, "I suddenly can't control my bladder")]
     assert clinic_values["emergency_number"] in messages[0] and "emergency" in messages[0].lower()
     assert rows_for(database_url, sender) == []  # the emergency message was not taken as a phone number
+
+
+def test_the_call_me_button_under_contact_details_starts_the_request(chat, database_url):
+    sender = chat.new_sender("callback")
+    buttons = [b for m in chat.send(sender, "do you take medicaid") for b in m.get("buttons", [])]
+    payload = next(b["payload"] for b in buttons if "call" in b["title"].lower())
+    start(chat, sender, payload)
+    for answer in ["Chris", PHONE_TYPED, "today", "/affirm"]:
+        chat.send(sender, answer)
+    assert [r[0] for r in rows_for(database_url, sender)] == ["Chris"]

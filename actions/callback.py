@@ -23,7 +23,6 @@ from bot.phone import MIN_DIGITS, format_us, parse_us_phone
 
 logger = logging.getLogger(__name__)
 
-FORM = "callback_form"
 SLOTS = ("callback_name", "callback_phone", "callback_phone_display", "callback_best_time", "callback_consent")
 
 # Messages that are not an answer to the form's question.

@@ -35,12 +35,12 @@ Span = Tuple[int, int]  # token start, end (exclusive)
 NEGATED, RESOLVED, HISTORICAL, HYPOTHETICAL, EXCLUDED = "negated", "resolved", "historical", "hypothetical", "excluded"
 CUE_KINDS = (
     "negation_before", "negation_after", "resolved_after", "historical_before", "historical_after",
-    "hypothetical_question", "hypothetical_topic",
+    "hypothetical_question", "hypothetical_topic", "classifier_veto",
 )
 TRIGGER_KINDS = (
     "negation_before", "negation_adjacent", "negation_after", "resolved_after", "pseudo_negation", "interjection_no",
     "historical_before", "historical_after", "recurrence",
-    "hypothetical_question", "hypothetical_topic", "self_report",
+    "hypothetical_question", "hypothetical_topic", "self_report", "classifier_veto",
 )
 
 
@@ -103,8 +103,9 @@ class MessageContext:
 
     @property
     def has_cue(self) -> bool:
-        """Does the message negate, date or question anything? The classifier cannot read these,
-        so bot.nlu.red_flags does not let it raise a red flag on its own in such a message."""
+        """Does the message negate, date or question anything, or call something long-standing or
+        due to pain? The classifier cannot read these, so bot.nlu.red_flags does not let it raise
+        a red flag on its own in such a message."""
         return any(self.triggers[kind] for kind in CUE_KINDS)
 
     def _clauses(self, doc: Doc) -> Tuple[List[int], List[int]]:

@@ -110,7 +110,9 @@ class RedFlagMatcher:
         blockers = set(self.settings.clause_end_punct) | set(self.settings.negators) | {
             self.text.canonical_word(w) for w in ("but", "however", "although", "though", "yet", "except", "whereas", "unless")
         }
-        compiler = PatternCompiler(content.get("lists", {}), self.text.canonical_word, blockers)
+        compiler = PatternCompiler(
+            content.get("lists", {}), self.text.canonical_word, blockers, token_count=lambda w: len(self.text.nlp.make_doc(w))
+        )
         self.matcher = Matcher(self.text.nlp.vocab, validate=validate)
         for kind in TRIGGER_KINDS:
             self._add(compiler, f"ctx:{kind}", ctx.get(kind, []))

@@ -60,7 +60,7 @@ class RedFlagDetector(GraphComponent):
     def get_default_config() -> Dict[Text, Any]:
         return {
             # the classifier's red_flag_* guess counts at or above this confidence...
-            "classifier_threshold": 0.6,
+            "classifier_threshold": 0.7,
             # ...for these tiers only
             "classifier_tiers": list(TIER_ORDER),
         }
@@ -114,11 +114,13 @@ class RedFlagDetector(GraphComponent):
         """The highest red-flag tier the classifier is confident about (`classifier_threshold`),
         so that wordings the patterns do not know still get the red-flag reply.
 
-        A bag-of-words classifier cannot read negation, time or questions ("my calf isn't
-        swollen" looks like "my calf is swollen" to it), so its guess does not count in a message
-        where the detector sees such a cue, nor for a tier whose words the detector set aside.
+        It is the net for wordings the patterns do not know, so it counts only when the detector
+        found nothing: where the detector did find a red flag, its reading decides the tier. A
+        bag-of-words classifier cannot read negation, time or questions ("my calf isn't swollen"
+        looks like "my calf is swollen" to it), so its guess does not count in a message where the
+        detector sees such a cue either, nor for a tier whose words the detector set aside.
         """
-        if detection.context_cue:
+        if detection.findings or detection.context_cue:
             return None
         set_aside = set(detection.ruled_out_tiers(self.matcher.categories))
         tiers = {

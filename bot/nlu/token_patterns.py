@@ -35,9 +35,11 @@ class PatternCompiler:
         canonical: Callable[[str], str],
         gap_blockers: Iterable[str],
         max_variants: int = 5000,
+        token_count: Callable[[str], int] = lambda word: 1,
     ) -> None:
         self.lists = {name: list(entries) for name, entries in lists.items()}
         self.canonical = canonical
+        self.token_count = token_count
         self.gap_spec: TokenSpec = {"NORM": {"NOT_IN": sorted(set(gap_blockers))}, "IS_SPACE": False, "OP": "?"}
         self.max_variants = max_variants
         self.words_used: set = set()
@@ -84,6 +86,8 @@ class PatternCompiler:
                     else:
                         phrases.append(seq)
             else:
+                if self.token_count(option) != 1:  # "wasn't", "pee-pee": the text has several tokens
+                    raise PatternError(f"{option!r} in {pattern!r} is several tokens: write them apart (was not, pee - pee)")
                 word = self.canonical(option)
                 self.words_used.add(word)
                 words.add(word)

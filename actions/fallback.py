@@ -1,11 +1,11 @@
 """The "Did you mean …?" step of Rasa's two-stage fallback, with readable topic names.
 
 Rasa's built-in version shows raw intent names ("Did you mean 'edu_treatment_scs'?"). This one
-offers up to three likely topics by their titles from data/knowledge/sources.yml, plus "None of
-these". Each button sends the intent itself, so a click is understood exactly. "None of these"
-sends /out_of_scope, which is what Rasa's fallback loop expects for a rejection: it then asks the
-person to rephrase and, on a second miss, gives the clinic's contact details (utter_default).
-If this server is down, the fallback rule's own reply (utter_edu_not_sure) still answers.
+offers up to three likely topics by their titles from data/knowledge/sources.yml, "Talk to the
+clinic" and "None of these". Each topic button sends the intent itself, so a click is understood
+exactly. "None of these" sends /out_of_scope, which is what Rasa's fallback loop expects for a
+rejection: it then asks the person to rephrase and, on a second miss, gives the clinic's contact
+details (utter_default). If this server is down, Rasa's core fallback says utter_default instead.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from bot import knowledge
 MAX_SUGGESTIONS = 3
 MIN_CONFIDENCE = 0.05  # below this an intent is noise, not a plausible meaning
 REJECT_INTENT = "out_of_scope"  # Rasa's two-stage fallback treats this intent as "no"
+TALK_TO_CLINIC = {"title": "Talk to the clinic", "payload": "How do I contact the clinic?"}
 SKIPPED_INTENTS = {"nlu_fallback", REJECT_INTENT}
 
 
@@ -52,6 +53,6 @@ class ActionDefaultAskAffirmation(Action):
         if not buttons:  # nothing plausible to offer: go straight to asking for other words
             dispatcher.utter_message(response="utter_ask_rephrase")
             return []
-        buttons.append({"title": "None of these", "payload": f"/{REJECT_INTENT}"})
+        buttons += [TALK_TO_CLINIC, {"title": "None of these", "payload": f"/{REJECT_INTENT}"}]
         dispatcher.utter_message(response="utter_edu_did_you_mean", buttons=buttons)
         return []

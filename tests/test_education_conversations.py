@@ -97,15 +97,16 @@ def test_near_miss_is_low_confidence_with_scs_as_best_guess(nlu):
     assert any(r["name"] == "edu_treatment_scs" for r in parsed["intent_ranking"][1:4]), parsed["intent_ranking"]
 
 
-def test_did_you_mean_offers_readable_topics_and_a_click_answers(chat, clinic_values):
+def test_did_you_mean_offers_readable_topics_and_a_click_answers(chat):
     sender = chat.new_sender("edu-fallback")
     reply = chat.send(sender, NEAR_MISS)
-    assert clinic_values["clinic_phone"] in all_text(reply)  # stage one says how to reach a person
+    assert "did you mean" in all_text(reply).lower(), reply
     offered = buttons(reply)
     assert offered and offered[-1]["payload"] == "/out_of_scope", reply
     titles = {b["title"]: b["payload"] for b in offered}
     assert titles.get(KB.topics["edu_treatment_scs"].title) == "/edu_treatment_scs", titles
     assert all("_" not in title for title in titles), titles
+    assert any("clinic" in title.lower() for title in titles), titles  # a person is always one click away
 
     answer = all_text(chat.send(sender, "/edu_treatment_scs"))
     direct = all_text(chat.send(chat.new_sender("edu-direct"), "what is spinal cord stimulation"))
@@ -139,3 +140,10 @@ def test_rejecting_twice_gives_the_clinic_contact(chat, clinic_values):
     assert buttons(second)[-1]["payload"] == "/out_of_scope", second
     give_up = all_text(chat.send(sender, "/out_of_scope"))
     assert clinic_values["clinic_phone"] in give_up, give_up
+
+
+def test_talk_to_the_clinic_from_did_you_mean_gives_the_contact(chat, clinic_values):
+    sender = chat.new_sender("edu-fallback")
+    offered = buttons(chat.send(sender, NEAR_MISS))
+    clinic_button = next(b for b in offered if "clinic" in b["title"].lower())
+    assert clinic_values["clinic_phone"] in all_text(chat.send(sender, clinic_button["payload"]))

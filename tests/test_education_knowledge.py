@@ -193,7 +193,7 @@ def test_warning_signs_answer_names_the_sources_red_flag():
     assert "bladder" in text and "bowel" in text and "emergency room" in text and "now" in text
 
 
-@pytest.mark.parametrize("response", ["utter_edu_risks", "utter_edu_no_more", "utter_edu_not_sure"])
+@pytest.mark.parametrize("response", ["utter_edu_risks", "utter_edu_no_more"])
 def test_handovers_give_the_clinic_number(response):
     assert "{clinic_phone}" in text_of(response)
 

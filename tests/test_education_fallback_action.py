@@ -1,0 +1,53 @@
+"""The "Did you mean …?" action: which guesses it offers, and what it says when it has none."""
+from __future__ import annotations
+
+import asyncio
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.fallback import MAX_SUGGESTIONS, ActionDefaultAskAffirmation, suggestions
+from bot import knowledge
+
+KB = knowledge.load()
+
+
+def ranking(*pairs):
+    return [{"name": name, "confidence": conf} for name, conf in pairs]
+
+
+def test_offers_titled_guesses_best_first_and_skips_the_rest():
+    got = suggestions(ranking(("nlu_fallback", 0.3), ("affirm", 0.2), ("edu_treatment_scs", 0.15),
+                              ("out_of_scope", 0.1), ("edu_treatment_rfa", 0.08), ("edu_treatment_esi", 0.01)), KB)
+    assert got == [
+        {"title": KB.topics["edu_treatment_scs"].title, "payload": "/edu_treatment_scs"},
+        {"title": KB.topics["edu_treatment_rfa"].title, "payload": "/edu_treatment_rfa"},
+    ]
+
+
+def test_at_most_three_and_one_button_per_title():
+    many = ranking(("red_flag_emergency", 0.2), ("red_flag_urgent", 0.19), ("edu_outlook", 0.18),
+                   ("edu_symptoms", 0.17), ("edu_causes", 0.16))
+    got = suggestions(many, KB)
+    assert [b["payload"] for b in got] == ["/red_flag_emergency", "/edu_outlook", "/edu_symptoms"]
+    assert len(got) == MAX_SUGGESTIONS  # the two red-flag intents share one title, so one button
+
+
+def run(latest_message):
+    dispatcher = CollectingDispatcher()
+    tracker = Tracker("s", {}, latest_message, [], False, None, {}, "action_listen")
+    asyncio.run(ActionDefaultAskAffirmation().run(dispatcher, tracker, {}))
+    return dispatcher.messages
+
+
+def test_asks_did_you_mean_with_a_way_out():
+    [message] = run({"intent_ranking": ranking(("nlu_fallback", 0.3), ("edu_treatment_scs", 0.2))})
+    assert message["response"] == "utter_edu_did_you_mean"
+    payloads = [b["payload"] for b in message["buttons"]]
+    assert payloads[0] == "/edu_treatment_scs" and payloads[-1] == "/out_of_scope"
+    assert any("clinic" in b["title"].lower() for b in message["buttons"])
+
+
+def test_nothing_plausible_asks_to_rephrase():
+    [message] = run({"intent_ranking": ranking(("nlu_fallback", 0.3), ("greet", 0.2), ("affirm", 0.1))})
+    assert message["response"] == "utter_ask_rephrase" and not message["buttons"]

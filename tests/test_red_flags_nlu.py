@@ -69,10 +69,16 @@ def test_a_weak_classifier_guess_alone_does_not(component):
 
 
 def test_the_classifier_does_not_override_a_negation_the_detector_saw(component):
-    ranking = [{"name": "red_flag_emergency", "confidence": 0.9}]
+    ranking = [{"name": "red_flag_emergency", "confidence": 0.6}, {"name": "red_flag_denied", "confidence": 0.35}]
     message = parsed(component, "I don't have any numbness between my legs", ranking)
-    assert message.get("intent")["name"] != "red_flag_emergency"
+    assert message.get("intent")["name"] == "red_flag_denied"  # the classifier's next guess
     assert message.get("red_flags_ruled_out")[0]["reason"] == "negated"
+
+
+def test_a_set_aside_guess_with_no_sure_second_guess_becomes_the_fallback(component):
+    ranking = [{"name": "red_flag_urgent", "confidence": 0.9}, {"name": "greet", "confidence": 0.05}]
+    message = parsed(component, "my calf isn't swollen", ranking)
+    assert message.get("intent")["name"] == "nlu_fallback"
 
 
 def test_button_payloads_are_left_alone(component):

@@ -30,6 +30,7 @@ INTENT_FOR_TIER = {tier: f"red_flag_{tier.lower()}" for tier in TIER_ORDER}
 TIER_FOR_INTENT = {intent: tier for tier, intent in INTENT_FOR_TIER.items()}
 EXTRACTOR = "RedFlagDetector"
 SYMPTOM_CHECK_INTENT = "symptom_check"
+FALLBACK_INTENT = "nlu_fallback"
 SYMPTOM_CHECK_START = "symptom_check_start"
 
 
@@ -63,6 +64,9 @@ class RedFlagDetector(GraphComponent):
             "classifier_threshold": 0.7,
             # ...for these tiers only
             "classifier_tiers": list(TIER_ORDER),
+            # a set-aside red-flag guess gives way to the next guess only if it is this sure
+            # (keep equal to FallbackClassifier's threshold); otherwise to nlu_fallback
+            "fallback_threshold": 0.3,
         }
 
     def __init__(self, config: Dict[Text, Any], matcher: Optional[RedFlagMatcher] = None) -> None:
@@ -101,7 +105,7 @@ class RedFlagDetector(GraphComponent):
             self._set_intent(message, INTENT_FOR_TIER[tier.split("+")[0]])
             self._add_entities(message, detection, tier, text)
         elif (message.get(INTENT) or {}).get("name") in TIER_FOR_INTENT:
-            self._demote(message)
+            self._demote(message, self.config["fallback_threshold"])
         elif (message.get(INTENT) or {}).get("name") == SYMPTOM_CHECK_INTENT:
             # A new symptom check: a null entity lets Rasa's own slot mappings clear the answers of
             # an earlier check (a slot mapping cannot set None otherwise, and this must not need
@@ -132,10 +136,14 @@ class RedFlagDetector(GraphComponent):
         return next((t for t in TIER_ORDER if t in tiers and t in allowed), None)
 
     @staticmethod
-    def _demote(message: Message) -> None:
-        """The classifier's red-flag guess did not count (see _classifier_tier): use its next one."""
+    def _demote(message: Message, fallback_threshold: float) -> None:
+        """The classifier's red-flag guess did not count (see _classifier_tier): use its next
+        guess if that one is sure enough, else nlu_fallback (as FallbackClassifier would)."""
         ranking = [r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") not in TIER_FOR_INTENT]
-        best = ranking[0] if ranking else {"name": "nlu_fallback", "confidence": 0.0}
+        best = next((r for r in ranking if r.get("name") != FALLBACK_INTENT), None)
+        if best is None or (best.get("confidence") or 0.0) < fallback_threshold:
+            best = {"name": FALLBACK_INTENT, "confidence": fallback_threshold}
+            ranking = [best] + [r for r in ranking if r.get("name") != FALLBACK_INTENT]
         message.set(INTENT, best, add_to_output=True)
         message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
 

@@ -128,3 +128,31 @@ def test_trained_model_reports_red_flags_in_parse_data(nlu):
     assert data["intent"]["name"] == "red_flag_emergency"
     assert data["red_flags"][0]["category"] == "urinary_retention"
     assert nlu("what is adhesiolysis")["red_flags"] == []
+
+
+@pytest.mark.parametrize(
+    "text, guess",
+    [
+        ("is it going to be sunny this weekend", "red_flag_crisis"),
+        ("I want to chat with an employee", "red_flag_crisis"),
+        ("what kinds of medications are used for this", "red_flag_crisis"),
+        ("how much does parking cost", "red_flag_emergency"),
+    ],
+)
+def test_a_sure_classifier_guess_without_any_word_of_its_tier_does_not_count(component, text, guess):
+    ranking = [{"name": guess, "confidence": 0.95}, {"name": "nlu_fallback", "confidence": 0.3}]
+    assert parsed(component, text, ranking).get("intent")["name"] not in RED_FLAG_INTENTS
+
+
+@pytest.mark.parametrize(
+    "text, guess",
+    [
+        ("everything feels wrong down below since yesterday", "red_flag_emergency"),
+        ("honestly i'd rather not be alive", "red_flag_crisis"),
+        ("the incision looks weird and angry", "red_flag_urgent"),
+    ],
+)
+def test_the_classifier_net_still_catches_unknown_wordings_with_a_word_of_its_tier(component, text, guess):
+    ranking = [{"name": guess, "confidence": 0.9}, {"name": "nlu_fallback", "confidence": 0.3}]
+    message = parsed(component, text, ranking)
+    assert message.get("intent")["name"] == guess

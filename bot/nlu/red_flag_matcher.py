@@ -70,6 +70,7 @@ class Detection:
     findings: List[Finding] = field(default_factory=list)
     ruled_out: List[RuledOut] = field(default_factory=list)
     context_cue: bool = False  # the message negates, dates or questions something
+    words: frozenset = frozenset()  # the message's canonical words (for classifier anchors)
 
     @property
     def tiers(self) -> List[str]:
@@ -130,6 +131,10 @@ class RedFlagMatcher:
             )
             self._add(compiler, f"find:{name}", spec["patterns"])
             self._add(compiler, f"excl:{name}", spec.get("exclude", []))
+        self.classifier_anchors: Dict[str, frozenset] = {
+            name: frozenset(self.text.canonical_word(w) for w in tier.get("classifier_anchors", []))
+            for name, tier in self.tiers.items()
+        }
         self.text.set_vocabulary(compiler.words_used)
         self.pattern_count = len(self.matcher)
 
@@ -183,8 +188,14 @@ class RedFlagMatcher:
                     RuledOut(name, doc[s:e].text, "excluded") for s, e in sorted(set(spans.get(f"excl:{name}", [])))[:1]
                 )
         detection.context_cue = context.has_cue
+        detection.words = frozenset(t.norm_ for t in doc)
         detection.findings.sort(key=lambda f: (TIER_ORDER.index(f.tier), f.start))
         return detection
+
+    def anchored(self, detection: Detection, tier: str) -> bool:
+        """Whether the message has a word of this tier's vocabulary (see `classifier_anchors`)."""
+        anchors = self.classifier_anchors.get(tier)
+        return not anchors or bool(anchors & detection.words)
 
     def summary(self, detection: Detection) -> str:
         """Plain words for what was found, highest tier first: "a and b".

@@ -122,7 +122,8 @@ class RedFlagDetector(GraphComponent):
         found nothing: where the detector did find a red flag, its reading decides the tier. A
         bag-of-words classifier cannot read negation, time or questions ("my calf isn't swollen"
         looks like "my calf is swollen" to it), so its guess does not count in a message where the
-        detector sees such a cue either, nor for a tier whose words the detector set aside.
+        detector sees such a cue either, nor for a tier whose words the detector set aside, nor for a
+        tier none of whose anchor words the message contains (sure guesses about the weather).
         """
         if detection.findings or detection.context_cue:
             return None
@@ -132,7 +133,9 @@ class RedFlagDetector(GraphComponent):
             for g in message.get(INTENT_RANKING_KEY) or [message.get(INTENT) or {}]
             if (g.get("confidence") or 0.0) >= self.config["classifier_threshold"]
         }
-        allowed = set(self.config["classifier_tiers"]) - set_aside
+        allowed = {
+            t for t in set(self.config["classifier_tiers"]) - set_aside if self.matcher.anchored(detection, t)
+        }
         return next((t for t in TIER_ORDER if t in tiers and t in allowed), None)
 
     @staticmethod

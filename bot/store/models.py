@@ -13,41 +13,42 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-class RedFlagEvent(Base):
+class _FollowUpItem:
+    """Columns shared by the queues staff work through: whose conversation, when, from which channel,
+    and the follow-up status with who set it and when (red flags: new/acknowledged/closed;
+    callbacks: new/contacted/closed)."""
+
+    sender_id = sa.Column(sa.String(255), nullable=False, index=True)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, index=True)
+    channel = sa.Column(sa.String(64), nullable=False, default="unknown")
+    status = sa.Column(sa.String(16), nullable=False, default="new", index=True)
+    status_by = sa.Column(sa.String(128))
+    status_at = sa.Column(sa.DateTime)
+
+
+class RedFlagEvent(_FollowUpItem, Base):
     """One red-flag detection in one user message (recorded by the tracker store, exactly once)."""
 
     __tablename__ = "red_flag_events"
     __table_args__ = (sa.UniqueConstraint("sender_id", "message_id", "category", name="uq_red_flag_message_category"),)
 
     id = sa.Column(sa.Integer, primary_key=True)
-    sender_id = sa.Column(sa.String(255), nullable=False, index=True)
     message_id = sa.Column(sa.String(64), nullable=False)
-    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, index=True)
     tier = sa.Column(sa.String(16), nullable=False, index=True)  # EMERGENCY / CRISIS / URGENT
     category = sa.Column(sa.String(64), nullable=False)
     matched_text = sa.Column(sa.Text, nullable=False)
-    channel = sa.Column(sa.String(64), nullable=False, default="unknown")
-    status = sa.Column(sa.String(16), nullable=False, default="new", index=True)  # new / acknowledged / closed
-    status_by = sa.Column(sa.String(128))
-    status_at = sa.Column(sa.DateTime)
 
 
-class CallbackRequest(Base):
+class CallbackRequest(_FollowUpItem, Base):
     """A person asked the clinic to call them back, with explicit consent."""
 
     __tablename__ = "callback_requests"
 
     id = sa.Column(sa.Integer, primary_key=True)
-    sender_id = sa.Column(sa.String(255), nullable=False, index=True)
-    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, index=True)
     name = sa.Column(sa.String(200), nullable=False)
     phone_e164 = sa.Column(sa.String(20), nullable=False)
     best_time = sa.Column(sa.String(200), nullable=False)
     consent = sa.Column(sa.Boolean, nullable=False, default=False)
-    channel = sa.Column(sa.String(64), nullable=False, default="unknown")
-    status = sa.Column(sa.String(16), nullable=False, default="new", index=True)  # new / contacted / closed
-    status_by = sa.Column(sa.String(128))
-    status_at = sa.Column(sa.DateTime)
 
 
 class StaffUser(Base):

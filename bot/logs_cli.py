@@ -62,7 +62,8 @@ def cmd_purge(args: argparse.Namespace) -> int:
     url = _database()
     try:
         with session_scope(url) as session:
-            counts = retention.purge_older_than(session, args.older_than, audit.cli_actor(), dry_run=args.dry_run)
+            counts = retention.purge_older_than(session, args.older_than, audit.cli_actor(), dry_run=args.dry_run,
+                                                include_open=args.include_open)
     except retention.RetentionError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -97,6 +98,8 @@ def register(subparsers) -> None:
     p = sub.add_parser("purge", help="delete conversations and follow-up rows older than N days")
     p.add_argument("--older-than", type=int, required=True, metavar="DAYS")
     p.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
+    p.add_argument("--include-open", action="store_true",
+                   help="also delete conversations whose red flag or callback is not closed yet (held back by default)")
     p.set_defaults(func=cmd_purge)
     p = sub.add_parser("forget", help="delete one person's conversation, red flags, callbacks and annotations")
     p.add_argument("sender_id")

@@ -103,10 +103,13 @@ def test_logs_purge_deletes_what_is_older_and_says_so(db_url):
     add_red_flag(db_url, old, old_mid, created_at=utc_days_ago(45))
     add_callback(db_url, old, created_at=utc_days_ago(45))
 
-    dry = run_bot(db_url, "logs", "purge", "--older-than", "30", "--dry-run")
+    held = run_bot(db_url, "logs", "purge", "--older-than", "30")
+    assert held.returncode == 0 and "held back because a red flag or callback is still open" in held.stdout
+    assert _rows(db_url, EVENTS, old) > 0  # an open red flag keeps its conversation
+    dry = run_bot(db_url, "logs", "purge", "--older-than", "30", "--dry-run", "--include-open")
     assert dry.returncode == 0 and dry.stdout.startswith("Would delete")
     assert _rows(db_url, EVENTS, old) > 0
-    result = run_bot(db_url, "logs", "purge", "--older-than", "30")
+    result = run_bot(db_url, "logs", "purge", "--older-than", "30", "--include-open")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Deleted ") and "older than 30 days" in result.stdout
     assert "red flag not yet closed" in result.stdout or "red flags not yet closed" in result.stdout

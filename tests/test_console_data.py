@@ -303,10 +303,10 @@ def test_purge_deletes_old_events_and_rows_but_keeps_recent_ones_and_the_audit_l
         s.add(AuditEntry(actor="old-actor", action="transcript.view", target=old, at=utc_days_ago(400)))
 
     with session_scope(db_url) as s:
-        preview = retention.purge_older_than(s, 30, "admin-x", dry_run=True)
+        preview = retention.purge_older_than(s, 30, "admin-x", dry_run=True, include_open=True)
     assert _count(db_url, EVENTS, old) > 0  # a dry run deletes nothing
     with session_scope(db_url) as s:
-        counts = retention.purge_older_than(s, 30, "admin-x", ip="127.0.0.1")
+        counts = retention.purge_older_than(s, 30, "admin-x", ip="127.0.0.1", include_open=True)
     assert counts == preview
     assert counts["events"] >= 4 and counts["red_flags"] >= 1 and counts["callbacks"] >= 1
     assert counts["annotations"] >= 1 and counts["unclosed_red_flags"] >= 1
@@ -320,6 +320,25 @@ def test_purge_deletes_old_events_and_rows_but_keeps_recent_ones_and_the_audit_l
     assert audit_rows(db_url, "transcript.view", target=old, actor="old-actor")  # the audit log stays
     row = audit_rows(db_url, "logs.purge", actor="admin-x")[-1]
     assert json.loads(row.detail)["events"] == counts["events"] and row.ip == "127.0.0.1"
+
+
+def test_purge_holds_back_conversations_whose_red_flag_or_callback_is_still_open(db_url):
+    open_flag, open_callback, closed = new_sender("openrf"), new_sender("opencb"), new_sender("closed")
+    [flag_mid] = store_conversation(db_url, open_flag, [user("old emergency", at=time.time() - 60 * DAY)])
+    store_conversation(db_url, open_callback, [user("old callback", at=time.time() - 60 * DAY)])
+    [closed_mid] = store_conversation(db_url, closed, [user("old and handled", at=time.time() - 60 * DAY)])
+    add_red_flag(db_url, open_flag, flag_mid, created_at=utc_days_ago(60))
+    add_callback(db_url, open_callback, created_at=utc_days_ago(60))
+    add_red_flag(db_url, closed, closed_mid, created_at=utc_days_ago(60))
+    with session_scope(db_url) as s:
+        s.query(RedFlagEvent).filter_by(sender_id=closed).update({"status": "closed", "status_by": "nurse"})
+    with session_scope(db_url) as s:
+        counts = retention.purge_older_than(s, 30, "admin-y")
+    assert counts["held_open_conversations"] >= 2 and counts["unclosed_red_flags"] == 0
+    assert _count(db_url, EVENTS, open_flag) > 0 and _count(db_url, RedFlagEvent, open_flag) == 1
+    assert _count(db_url, EVENTS, open_callback) > 0 and _count(db_url, CallbackRequest, open_callback) == 1
+    assert _count(db_url, EVENTS, closed) == 0 and _count(db_url, RedFlagEvent, closed) == 0
+    assert "held back" in retention.describe_counts(counts)
 
 
 def test_purge_refuses_zero_or_negative_days(db_url):

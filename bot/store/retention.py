@@ -142,28 +142,43 @@ def _count(session: Session, model_or_table, condition) -> int:
 
 
 def purge_older_than(session: Session, days: int, actor: str, ip: Optional[str] = None,
-                     now: Optional[datetime] = None, dry_run: bool = False) -> Dict[str, int]:
+                     now: Optional[datetime] = None, dry_run: bool = False,
+                     include_open: bool = False) -> Dict[str, int]:
     """Delete conversation events and product rows older than `days` days (the audit log stays).
 
-    Returns how many rows of each kind were (or, with dry_run, would be) deleted, and how many of
-    the deleted red flags and callbacks had never been closed (staff should know what they lose)."""
+    A conversation with a red flag or callback that staff have not closed is held back whole (a
+    retention job must never discard an emergency nobody has followed up), unless include_open.
+    Returns how many rows of each kind were (or, with dry_run, would be) deleted, how many
+    conversations were held back, and how many deleted red flags and callbacks were never closed."""
     if not isinstance(days, int) or days < 1:
         raise RetentionError("--older-than must be a whole number of days, at least 1.")
     cutoff = (now or utcnow()) - timedelta(days=days)  # naive UTC, like the product tables
     cutoff_epoch = cutoff.replace(tzinfo=timezone.utc).timestamp()
+    held = sa.union(
+        sa.select(RedFlagEvent.sender_id).where(RedFlagEvent.status != "closed"),
+        sa.select(CallbackRequest.sender_id).where(CallbackRequest.status != "closed"),
+    ).subquery()
+    held_count = 0 if include_open else _count(session, held, sa.true())
+
+    def not_held(column):
+        return sa.true() if include_open else column.not_in(sa.select(held.c.sender_id))
+
     conditions = {
-        "events": (EVENTS, EVENTS.c.timestamp < cutoff_epoch),
-        "red_flags": (RedFlagEvent, RedFlagEvent.created_at < cutoff),
-        "callbacks": (CallbackRequest, CallbackRequest.created_at < cutoff),
+        "events": (EVENTS, sa.and_(EVENTS.c.timestamp < cutoff_epoch, not_held(EVENTS.c.sender_id))),
+        "red_flags": (RedFlagEvent, sa.and_(RedFlagEvent.created_at < cutoff, not_held(RedFlagEvent.sender_id))),
+        "callbacks": (CallbackRequest, sa.and_(CallbackRequest.created_at < cutoff, not_held(CallbackRequest.sender_id))),
     }
     unresolved = {
         "unclosed_red_flags": _count(session, RedFlagEvent, sa.and_(conditions["red_flags"][1], RedFlagEvent.status != "closed")),
         "unclosed_callbacks": _count(session, CallbackRequest, sa.and_(conditions["callbacks"][1], CallbackRequest.status != "closed")),
     }
     # Annotations copy message text: they go with their message, or when old themselves.
-    orphaned_or_old = sa.or_(
-        Annotation.created_at < cutoff,
-        Annotation.event_id.in_(sa.select(EVENTS.c.id).where(EVENTS.c.timestamp < cutoff_epoch)),
+    orphaned_or_old = sa.and_(
+        sa.or_(
+            Annotation.created_at < cutoff,
+            Annotation.event_id.in_(sa.select(EVENTS.c.id).where(EVENTS.c.timestamp < cutoff_epoch)),
+        ),
+        not_held(Annotation.sender_id),
     )
     conditions["annotations"] = (Annotation, orphaned_or_old)
     if dry_run:
@@ -174,8 +189,10 @@ def purge_older_than(session: Session, days: int, actor: str, ip: Optional[str] 
         counts = {name: _delete(session, *conditions[name]) for name in order}
         counts = {name: counts[name] for name in ("events", "red_flags", "callbacks", "annotations")}
         audit.record(session, actor, "logs.purge", target=f"older than {days} days",
-                     detail={"cutoff_utc": cutoff.isoformat(timespec="seconds"), **counts, **unresolved}, ip=ip)
+                     detail={"cutoff_utc": cutoff.isoformat(timespec="seconds"), **counts, **unresolved,
+                             "held_open_conversations": held_count, "include_open": include_open}, ip=ip)
     counts.update(unresolved)
+    counts["held_open_conversations"] = held_count
     return counts
 
 
@@ -199,11 +216,13 @@ def describe_counts(counts: Dict[str, int]) -> str:
     names = {"events": ("event", "events"), "red_flags": ("red flag", "red flags"),
              "callbacks": ("callback request", "callback requests"), "annotations": ("annotation", "annotations"),
              "unclosed_red_flags": ("red flag not yet closed", "red flags not yet closed"),
-             "unclosed_callbacks": ("callback not yet closed", "callbacks not yet closed")}
+             "unclosed_callbacks": ("callback not yet closed", "callbacks not yet closed"),
+             "held_open_conversations": ("conversation held back because a red flag or callback is still open",
+                                         "conversations held back because a red flag or callback is still open")}
     parts = []
     for key, value in counts.items():
         singular, plural = names.get(key, (key, key))
-        if key.startswith("unclosed") and not value:
+        if (key.startswith("unclosed") or key.startswith("held")) and not value:
             continue
         parts.append(f"{value} {singular if value == 1 else plural}")
     return ", ".join(parts)

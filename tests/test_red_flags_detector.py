@@ -156,3 +156,10 @@ def test_summary_in_plain_words_leaves_crisis_to_its_own_message(detector):
     assert detector.summary(urgent_and_emergency) == (
         detector.categories["leg_weakness_both"].summary + " and " + detector.categories["fever_or_chills"].summary
     )
+
+
+def test_an_enormous_single_word_is_read_quickly_and_finds_nothing():
+    """A 19,000-letter 'word' must not go through typo correction (its deletions would fill memory)."""
+    matcher = RedFlagMatcher.shared()
+    for unit in ("背痛", "ab", "déjà"):
+        assert matcher.detect((unit * 10_000)[:19_000]).findings == []

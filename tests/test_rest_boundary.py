@@ -71,3 +71,24 @@ def test_http_api_is_off_without_a_token(stack):
     # The tracker API exposes health information; it must not be open by default.
     r = requests.get(f"{stack.cfg.rasa_url}/conversations/someone/tracker", timeout=10)
     assert r.status_code in (401, 403, 404)
+
+
+def test_a_typed_restart_command_gets_a_plain_answer_not_the_failure_apology(chat):
+    from bot.channels.safety import failure_text
+
+    sender = chat.new_sender("restart")
+    chat.send(sender, "hello")
+    reply = chat.texts(sender, "/restart")
+    assert reply and reply != [failure_text()]
+    assert "help" in reply[0].lower()
+    assert chat.texts(sender, "hi"), "the conversation goes on after a restart"
+
+
+@pytest.mark.parametrize("unit", ["背痛", "ab", "xyzq", "déjà"])
+def test_one_enormous_word_is_answered_and_the_server_survives(stack, chat, unit):
+    word = (unit * 20_000)[:19_000]
+    messages = chat.send(chat.new_sender("hugeword"), word)
+    assert messages and messages[0].get("text")
+    rasa = next(s for s in stack.services if s.name == "rasa server")
+    assert rasa.process.poll() is None
+    still_serving(chat)

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from typing import Any, Dict, Optional
 
 MAX_MESSAGE_CHARS = 20_000  # about four printed pages; longer bodies get a clear 413
+# The limit is in characters. Before decoding, allow the largest JSON form of that many: an emoji
+# sent as "\ud83d\ude00" escapes takes 12 bytes (Python's json and requests escape by default).
+MAX_BODY_BYTES = MAX_MESSAGE_CHARS * 12 + 4096
 MAX_SENDER_CHARS = 128
 _SENDER_RE = re.compile(r"^[A-Za-z0-9_.:@+\-]{1,128}$")
 
@@ -44,7 +47,7 @@ def clean_text(text: str) -> str:
 
 def parse_rest_body(body: bytes) -> Inbound:
     """Parse a REST webhook body: {"sender": str, "message": str, "metadata": {...}?}."""
-    if len(body) > MAX_MESSAGE_CHARS * 4 + 4096:
+    if len(body) > MAX_BODY_BYTES:
         raise InboundError(413, "message_too_long", f"Messages can be at most {MAX_MESSAGE_CHARS:,} characters. Please send a shorter message.")
     try:
         decoded = body.decode("utf-8")

@@ -26,3 +26,12 @@ def failure_text() -> str:
 
 def failure_reply(sender_id: str) -> List[Dict[str, str]]:
     return [{"recipient_id": sender_id, "text": failure_text()}]
+
+
+def nothing_to_say_text() -> str:
+    """For a turn that legitimately ends without a bot message (a typed "/restart", say)."""
+    v = _values()
+    return (
+        "I'm here. Ask me about post-laminectomy syndrome, its symptoms or treatments, or type 'help'. "
+        f"If this is an emergency, call {v['emergency_number']} now."
+    )

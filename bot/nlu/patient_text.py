@@ -61,6 +61,9 @@ def edit_distance(a: str, b: str, limit: int) -> int:
     return prev[-1]
 
 
+MAX_TYPO_LENGTH = 30  # longer than any pattern word plus two typos
+
+
 def _deletes(word: str, depth: int) -> set:
     out = {word}
     frontier = {word}
@@ -139,8 +142,8 @@ class PatientText:
     @lru_cache(maxsize=20000)
     def correct(self, word: str) -> Optional[str]:
         """The pattern word an unknown word is a typo of, or None."""
-        if len(word) < 5 or not word.isalpha() or self.is_known(word):
-            return None
+        if len(word) < 5 or len(word) > MAX_TYPO_LENGTH or not word.isalpha() or self.is_known(word):
+            return None  # a longer "word" is no typo of ours, and its deletions would fill memory
         limit = 2 if len(word) >= 8 else 1
         candidates = set()
         for d in _deletes(word, limit):

@@ -52,6 +52,7 @@ class StackConfig:
     api_token: Optional[str] = None
     with_web: bool = True
     with_console: bool = True
+    lean_rasa: bool = False  # start Rasa via bot.rasa_launcher: no TensorFlow when the model needs none
     extra_env: Dict[str, str] = field(default_factory=dict)
 
     @property
@@ -128,8 +129,9 @@ def services(cfg: StackConfig) -> List[Service]:
 
 
 def rasa_command(cfg: StackConfig, port: int) -> List[str]:
+    launcher = [sys.executable, "-m", "bot.rasa_launcher"] if cfg.lean_rasa else [str(Path(sys.executable).parent / "rasa")]
     cmd = [
-        str(Path(sys.executable).parent / "rasa"), "run",
+        *launcher, "run",
         "--model", str(cfg.model),
         "--endpoints", str(cfg.endpoints),
         "--credentials", str(cfg.credentials),

@@ -1,0 +1,129 @@
+"""`python -m bot.rasa_launcher run ...` = `rasa run ...`, without loading TensorFlow when the model needs none.
+
+Rasa 3.6 imports TensorFlow at start-up (through its policy and featurizer base modules) even when no
+component of the model uses it; that costs about 350 MB of memory per Rasa server and seconds of
+start-up. When every component of the trained model is known to be TensorFlow-free (this product's
+pipeline: spaCy, count vectors, logistic regression, fallback, our red-flag detector, rules and
+memoization), TensorFlow imports get inert stand-ins. Any other model (DIET, TED, ...) runs with the
+real TensorFlow, unchanged. spaCy/thinc are imported first with TensorFlow hidden, so they never see
+the stand-ins.
+"""
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import json
+import sys
+import tarfile
+import types
+from pathlib import Path
+from typing import List, Optional, Set
+
+# Rasa components that never touch TensorFlow at prediction time.
+TF_FREE_RASA_COMPONENTS = {
+    "rasa.core.policies.ensemble.DefaultPolicyPredictionEnsemble",
+    "rasa.core.policies.memoization.MemoizationPolicy",
+    "rasa.core.policies.memoization.AugmentedMemoizationPolicy",
+    "rasa.core.policies.rule_policy.RulePolicy",
+    "rasa.graph_components.converters.nlu_message_converter.NLUMessageConverter",
+    "rasa.graph_components.providers.domain_provider.DomainProvider",
+    "rasa.graph_components.providers.rule_only_provider.RuleOnlyDataProvider",
+    "rasa.graph_components.providers.domain_for_core_training_provider.DomainForCoreTrainingProvider",
+    "rasa.nlu.classifiers.fallback_classifier.FallbackClassifier",
+    "rasa.nlu.classifiers.logistic_regression_classifier.LogisticRegressionClassifier",
+    "rasa.nlu.classifiers.keyword_intent_classifier.KeywordIntentClassifier",
+    "rasa.nlu.classifiers.regex_message_handler.RegexMessageHandler",
+    "rasa.nlu.classifiers.sklearn_intent_classifier.SklearnIntentClassifier",
+    "rasa.nlu.extractors.entity_synonyms.EntitySynonymMapper",
+    "rasa.nlu.extractors.regex_entity_extractor.RegexEntityExtractor",
+    "rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer.CountVectorsFeaturizer",
+    "rasa.nlu.featurizers.sparse_featurizer.lexical_syntactic_featurizer.LexicalSyntacticFeaturizer",
+    "rasa.nlu.featurizers.sparse_featurizer.regex_featurizer.RegexFeaturizer",
+    "rasa.nlu.featurizers.dense_featurizer.spacy_featurizer.SpacyFeaturizer",
+    "rasa.nlu.tokenizers.spacy_tokenizer.SpacyTokenizer",
+    "rasa.nlu.tokenizers.whitespace_tokenizer.WhitespaceTokenizer",
+    "rasa.nlu.utils.spacy_utils.SpacyNLP",
+}
+OWN_COMPONENT_PREFIX = "bot."  # this project's components import no TensorFlow
+TF_MODULES = ("tensorflow", "tensorflow_addons", "tensorflow_text", "tensorflow_hub", "tensorflow_probability", "keras")
+
+
+def model_components(model: Path) -> Set[str]:
+    """The component classes a trained model runs at prediction time (from its metadata.json)."""
+    with tarfile.open(model, "r:gz") as archive:
+        member = next(m for m in archive.getmembers() if m.name.lstrip("/") == "metadata.json")
+        metadata = json.load(archive.extractfile(member))
+    return {node["uses"] for node in metadata["predict_schema"]["nodes"].values()}
+
+
+def needs_tensorflow(components: Set[str]) -> bool:
+    return any(c not in TF_FREE_RASA_COMPONENTS and not c.startswith(OWN_COMPONENT_PREFIX) for c in components)
+
+
+class _Inert(type):
+    """A stand-in for any TensorFlow name: usable as a base class, decorator, call or attribute."""
+
+    def __getattr__(cls, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _Inert(name, (), {})
+
+    def __call__(cls, *args, **kwargs):
+        if len(args) == 1 and callable(args[0]) and not kwargs:
+            return args[0]  # used as a decorator (e.g. @tf.function): keep the function
+        return _Inert("result", (), {})
+
+
+class _InertModule(types.ModuleType):
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _Inert(name, (), {})
+
+
+class _InertTensorFlowFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    def find_spec(self, fullname, path, target=None):
+        if fullname.split(".")[0] in TF_MODULES:
+            return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
+        return None
+
+    def create_module(self, spec):
+        module = _InertModule(spec.name)
+        module.__path__ = []
+        return module
+
+    def exec_module(self, module) -> None:
+        pass
+
+
+def install_inert_tensorflow() -> None:
+    for name in TF_MODULES:  # spaCy and thinc must see "no TensorFlow installed", not stand-ins
+        sys.modules[name] = None  # type: ignore[assignment]
+    import spacy  # noqa: F401
+    import thinc.api  # noqa: F401
+
+    for name in TF_MODULES:
+        del sys.modules[name]
+    sys.meta_path.insert(0, _InertTensorFlowFinder())
+
+
+def model_argument(argv: List[str]) -> Optional[Path]:
+    for flag in ("--model", "-m"):
+        if flag in argv and argv.index(flag) + 1 < len(argv):
+            return Path(argv[argv.index(flag) + 1])
+    return None
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    model = model_argument(argv)
+    if model and model.is_file() and not needs_tensorflow(model_components(model)):
+        install_inert_tensorflow()
+    from rasa.__main__ import main as rasa_main
+
+    sys.argv = ["rasa", *argv]
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from bot.channels.inbound import MAX_MESSAGE_CHARS, InboundError, clean_text, parse_rest_body
+from bot.channels.inbound import MAX_MESSAGE_CHARS, InboundError, break_long_runs, clean_text, parse_rest_body
 
 
 def body(**payload) -> bytes:
@@ -59,9 +59,22 @@ def test_deeply_nested_json_is_refused_not_crashing():
 
 
 def test_message_at_the_limit_is_accepted():
-    assert len(parse_rest_body(body(sender="s", message="b" * MAX_MESSAGE_CHARS)).text) == MAX_MESSAGE_CHARS
+    assert len(parse_rest_body(body(sender="s", message="b" * MAX_MESSAGE_CHARS)).text.replace(" ", "")) == MAX_MESSAGE_CHARS
 
 
 def test_clean_text_drops_control_characters_but_keeps_words_newlines_and_emoji():
     assert clean_text("he\x00llo\u200b\nworld \U0001F600\x1b[31m") == "hello\nworld \U0001F600[31m"
     assert clean_text("cafe\u0301") == "caf\u00e9"  # NFC normalisation
+
+
+def test_endless_runs_without_spaces_are_broken_but_words_and_links_are_kept():
+    link = "https://example.org/" + "a" * 150
+    assert break_long_runs(f"see {link} please") == f"see {link} please"
+    broken = break_long_runs("\U0001F600" * 1000)
+    assert max(len(part) for part in broken.split(" ")) <= 200
+    assert broken.replace(" ", "") == "\U0001F600" * 1000  # nothing lost, only spaces added
+
+
+def test_a_body_at_the_limit_made_of_one_run_is_accepted_and_broken_for_the_tokenizer():
+    inbound = parse_rest_body(body(sender="s", message="\U0001F600" * MAX_MESSAGE_CHARS))
+    assert inbound.text.replace(" ", "") == "\U0001F600" * MAX_MESSAGE_CHARS

@@ -20,7 +20,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.formatting import channel_text, last_turn_messages, resolve_choice, turn_options
-from bot.channels.inbound import MAX_MESSAGE_CHARS, clean_text
+from bot.channels.inbound import MAX_MESSAGE_CHARS, break_long_runs, clean_text
 from bot.channels.safety import failure_text
 from bot.channels.urgency import TierTaggingCollector
 
@@ -158,7 +158,7 @@ class MessagingInput(InputChannel):
     ) -> None:
         """Runs one message through the bot and delivers every reply; on failure, the safe text."""
         if not is_payload:
-            text = neutralise_commands(clean_text(text or ""))[:MAX_MESSAGE_CHARS]
+            text = break_long_runs(neutralise_commands(clean_text(text or ""))[:MAX_MESSAGE_CHARS])
             if not text:  # a photo, a voice note, a sticker, an empty message
                 await deliver([{"text": channel_text()["text_only"]}])
                 return

@@ -10,7 +10,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from bot.channels.inbound import InboundError, parse_rest_body
-from bot.channels.safety import failure_reply, nothing_to_say_text
+from bot.channels.safety import failure_reply, incomplete_turn_text
 from bot.channels.urgency import TierTaggingCollector, tiered_first
 
 logger = logging.getLogger(__name__)
@@ -42,9 +42,9 @@ class ClinicRestInput(RestInput):
             except Exception:
                 logger.exception("message from %s could not be processed", inbound.sender)
                 return response.json(failure_reply(inbound.sender))
-            if not collector.messages:  # e.g. a typed "/restart": no error, but say something
+            if not collector.messages:  # custom actions could not run, or a typed "/restart"
                 logger.warning("no reply produced for %s", inbound.sender)
-                return response.json([{"recipient_id": inbound.sender, "text": nothing_to_say_text()}])
+                return response.json([{"recipient_id": inbound.sender, "text": incomplete_turn_text()}])
             # Red-flag replies carry metadata.tier (the widget shows them as banners) and come first.
             return response.json(tiered_first(collector.messages))
 

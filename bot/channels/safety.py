@@ -28,10 +28,11 @@ def failure_reply(sender_id: str) -> List[Dict[str, str]]:
     return [{"recipient_id": sender_id, "text": failure_text()}]
 
 
-def nothing_to_say_text() -> str:
-    """For a turn that legitimately ends without a bot message (a typed "/restart", say)."""
+def incomplete_turn_text() -> str:
+    """For a turn that ended without a bot message: a custom action could not run (action server
+    down) or a typed "/restart". Never silence: the clinic's phone and the emergency number."""
     v = _values()
     return (
-        "I'm here. Ask me about post-laminectomy syndrome, its symptoms or treatments, or type 'help'. "
-        f"If this is an emergency, call {v['emergency_number']} now."
+        "I couldn't finish that just now. You can ask me another question, or call the clinic at "
+        f"{v['clinic_phone']}. If this is an emergency, call {v['emergency_number']} now."
     )

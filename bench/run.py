@@ -223,13 +223,13 @@ def print_table(results: Dict[str, Dict[str, object]], args: argparse.Namespace)
                 cells.append(getter(results[name]))
             except (KeyError, TypeError):
                 cells.append("-")
-        print(f"{label:<44}" + "".join(f"{c:>22}" for c in cells) + f"  {target}")
+        print(f"{label:<46}" + "".join(f"{c:>26}" for c in cells) + f"  {target}")
 
     def lat(key: str):
         return lambda r: f"{r[key]['p50_ms']:.1f} / {r[key]['p95_ms']:.1f} / {r[key]['p99_ms']:.1f}"
 
     print()
-    print(f"{'':<44}" + "".join(f"{titles.get(n, n):>22}" for n in names) + "  target")
+    print(f"{'':<46}" + "".join(f"{titles.get(n, n):>26}" for n in names) + "  target")
     row("training time, s (cold cache)", lambda r: fmt(r["train_s"]), f"<= {TARGETS['train_s']:.0f}")
     row("cold start: process start -> first reply, s", lambda r: fmt(r["serve"]["cold_s"]), f"<= {TARGETS['cold_s']:.0f}")
     row("RSS after load / peak, MB", lambda r: f"{r['serve']['rss_mb']:.0f} / {r['serve']['rss_peak_mb']:.0f}", f"<= {TARGETS['rss_mb']:.0f}")
@@ -241,7 +241,7 @@ def print_table(results: Dict[str, Dict[str, object]], args: argparse.Namespace)
     row("throughput at saturation, turns/s", lambda r: fmt(r["serve"]["saturated"]["rps"]), f">= {TARGETS['rps_vs_peer']:.0f}x peer")
     row("  (p50 of each repeat, 20 users)", lambda r: str(r["serve"]["paced"]["p50_runs"]))
     row("  (turns/s of each repeat)", lambda r: str(r["serve"]["saturated"]["rps_runs"]))
-    row("errors (non-200 or apology replies)", lambda r: str(sum(r["serve"][k]["errors"] for k in ("one_user", "paced", "saturated"))))
+    row("errors (non-200 or apology replies)", lambda r: str(int(sum(r["serve"][k]["errors"] for k in ("one_user", "paced", "saturated")))))
     row("in-process: NLU parse, ms/message", lambda r: fmt(r["profile"]["parse_ms"], 2))
     row("in-process: whole turn, ms", lambda r: fmt(r["profile"]["turn_ms"], 2))
     row("red-flag detector, ms/message", lambda r: fmt(r["profile"]["red_flag_ms"], 3))

@@ -1,0 +1,50 @@
+"""The TensorFlow-free Rasa launcher (bot/rasa_launcher.py): same answers, no TensorFlow, only when safe."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bot.rasa_launcher import model_components, needs_tensorflow
+from bot.stack import Stack, free_port
+from scale_support import is_failure_reply, post, reply_texts
+
+pytestmark = pytest.mark.timeout(600)
+
+MESSAGES = [
+    "hi",
+    "I suddenly can't control my bladder",
+    "what is spinal cord stimulation",
+    "how do I contact the clinic",
+    "asdfgh qwerty",
+]
+
+
+def test_this_products_model_needs_no_tensorflow(model_path):
+    components = model_components(model_path)
+    assert "rasa.core.policies.rule_policy.RulePolicy" in components
+    assert not needs_tensorflow(components), sorted(components)
+
+
+def test_models_with_tensorflow_components_keep_the_real_tensorflow():
+    assert needs_tensorflow({"rasa.nlu.classifiers.diet_classifier.DIETClassifier", "rasa.nlu.utils.spacy_utils.SpacyNLP"})
+    assert needs_tensorflow({"rasa.core.policies.ted_policy.TEDPolicy"})
+    assert needs_tensorflow({"someone_elses.components.Unknown"})
+
+
+def test_the_lean_server_answers_exactly_like_the_usual_one_without_loading_tensorflow(stack, tmp_path):
+    lean_cfg = replace(stack.cfg, rasa_port=free_port(), lean_rasa=True, with_web=False, with_console=False,
+                       database_url=f"sqlite:///{tmp_path / 'lean.db'}", log_dir=tmp_path / "logs")
+    lean = Stack(lean_cfg)
+    lean.services = [s for s in lean.services if s.name == "rasa server"]  # reuse the running action server
+    with lean:
+        rasa = lean.services[0].process
+        mapped = Path(f"/proc/{rasa.pid}/maps").read_text()
+        assert "tensorflow" not in mapped, "the lean Rasa server loaded TensorFlow"
+        for text in MESSAGES:
+            usual = reply_texts(post(stack.cfg.rasa_url, f"usual-{uuid.uuid4().hex[:8]}", text))
+            lean_reply = reply_texts(post(lean_cfg.rasa_url, f"lean-{uuid.uuid4().hex[:8]}", text))
+            assert lean_reply == usual, (text, lean_reply, usual)
+            assert not is_failure_reply(lean_reply), text

@@ -92,10 +92,14 @@ def score(predictions: List[Dict[str, str]]) -> Dict[str, object]:
 
 
 def score_red_flags(positives: List[Dict[str, str]], negatives: List[str]) -> Dict[str, object]:
-    """positives: [{tier, predicted}], negatives: [predicted]. Same tier = the reply the person needs."""
+    """positives: [{tier, predicted}], negatives: [predicted]. Same tier = the reply the person needs.
+
+    An alarm is a tier intent (red_flag_emergency, ...), taken from the tiers the positives use: other
+    red_flag_* intents (the person saying they do NOT have a symptom) are not alarms."""
+    alarms = {f"red_flag_{p['tier'].lower()}" for p in positives}
     same_tier = sum(p["predicted"] == f"red_flag_{p['tier'].lower()}" for p in positives)
-    any_tier = sum(p["predicted"].startswith("red_flag_") for p in positives)
-    false_alarms = sum(n.startswith("red_flag_") for n in negatives)
+    any_tier = sum(p["predicted"] in alarms for p in positives)
+    false_alarms = sum(n in alarms for n in negatives)
     return {
         "positives": len(positives),
         "recall_same_tier": round(same_tier / len(positives), 4) if positives else None,

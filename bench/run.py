@@ -271,7 +271,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--prod", action="store_true",
                         help="serve with endpoints.prod.yml: DATABASE_URL (PostgreSQL) and Redis from the environment")
     parser.add_argument("--sanic-workers", type=int, default=1, help="Sanic workers per Rasa server (needs --prod)")
-    parser.add_argument("--lean", action="store_true", help="start Rasa via bot.rasa_launcher (no TensorFlow)")
+    parser.add_argument("--tensorflow", action="store_true",
+                        help="start Rasa with `rasa run` (TensorFlow loaded) instead of bot.rasa_launcher, as before")
     parser.add_argument("--endpoints", type=Path, help="another endpoints file (e.g. a variant tracker store)")
     parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="extra environment for the servers")
     parser.add_argument("--no-profile", action="store_true", help="skip the in-process profile and accuracy")
@@ -288,7 +289,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         from bot.profiles import prod_database_url, prod_stack_config
 
         base = prod_stack_config(replace(base, database_url=prod_database_url()), [])
-    base = replace(base, lean_rasa=args.lean, endpoints=args.endpoints or base.endpoints,
+    base = replace(base, lean_rasa=not args.tensorflow, endpoints=args.endpoints or base.endpoints,
                    extra_env={**base.extra_env, **dict(kv.split("=", 1) for kv in args.env)})
     actions = Stack(base)
     actions.services = [s for s in actions.services if s.name == "action server"]

@@ -52,7 +52,7 @@ class StackConfig:
     api_token: Optional[str] = None
     with_web: bool = True
     with_console: bool = True
-    lean_rasa: bool = False  # start Rasa via bot.rasa_launcher: no TensorFlow when the model needs none
+    lean_rasa: bool = True  # start Rasa via bot.rasa_launcher: no TensorFlow when the model needs none
     extra_env: Dict[str, str] = field(default_factory=dict)
 
     @property
@@ -89,6 +89,10 @@ class StackConfig:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        # One math thread per process: a turn's matrix work is tiny, and idle BLAS/OpenMP worker threads
+        # only compete with the other servers for this machine's cores (an operator's setting wins).
+        for threads in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            env.setdefault(threads, "1")
         if self.clinic_file:
             env["CLINIC_FILE"] = str(self.clinic_file)
         env.update(self.extra_env)

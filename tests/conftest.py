@@ -75,11 +75,22 @@ def chat(stack) -> Chat:
 
 
 @pytest.fixture(scope="session")
-def nlu(model_path):
-    """Parse text with the trained model in-process (fast; for recall/accuracy sweeps)."""
+def agent(model_path):
+    """The trained model loaded in-process (in-memory tracker store, no action server)."""
     from rasa.core.agent import Agent
 
-    agent = Agent.load(str(model_path))
+    return Agent.load(str(model_path))
+
+
+def graph_component(agent, class_name: str):
+    """The instance of one component of the loaded model's prediction graph, by class name."""
+    nodes = agent.processor.graph_runner._instantiated_nodes
+    return next(node._component for node in nodes.values() if type(node._component).__name__ == class_name)
+
+
+@pytest.fixture(scope="session")
+def nlu(agent):
+    """Parse text with the trained model in-process (fast; for recall/accuracy sweeps)."""
     loop = asyncio.new_event_loop()
 
     def parse(text: str) -> Dict:

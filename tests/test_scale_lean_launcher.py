@@ -24,7 +24,7 @@ MESSAGES = [
 
 def test_this_products_model_needs_no_tensorflow(model_path):
     components = model_components(model_path)
-    assert "rasa.core.policies.rule_policy.RulePolicy" in components
+    assert "bot.policies.indexed_rule_policy.IndexedRulePolicy" in components
     assert not needs_tensorflow(components), sorted(components)
 
 
@@ -34,17 +34,19 @@ def test_models_with_tensorflow_components_keep_the_real_tensorflow():
     assert needs_tensorflow({"someone_elses.components.Unknown"})
 
 
-def test_the_lean_server_answers_exactly_like_the_usual_one_without_loading_tensorflow(stack, tmp_path):
-    lean_cfg = replace(stack.cfg, rasa_port=free_port(), lean_rasa=True, with_web=False, with_console=False,
-                       database_url=f"sqlite:///{tmp_path / 'lean.db'}", log_dir=tmp_path / "logs")
-    lean = Stack(lean_cfg)
-    lean.services = [s for s in lean.services if s.name == "rasa server"]  # reuse the running action server
-    with lean:
-        rasa = lean.services[0].process
-        mapped = Path(f"/proc/{rasa.pid}/maps").read_text()
-        assert "tensorflow" not in mapped, "the lean Rasa server loaded TensorFlow"
+def test_the_lean_server_answers_exactly_like_plain_rasa_run_without_loading_tensorflow(stack, tmp_path):
+    """The stack starts Rasa through the launcher by default; `rasa run` itself (with TensorFlow) must agree."""
+    assert stack.cfg.lean_rasa
+    lean = stack.services[[s.name for s in stack.services].index("rasa server")].process
+    assert "tensorflow" not in Path(f"/proc/{lean.pid}/maps").read_text(), "the lean Rasa server loaded TensorFlow"
+    plain_cfg = replace(stack.cfg, rasa_port=free_port(), lean_rasa=False, with_web=False, with_console=False,
+                        database_url=f"sqlite:///{tmp_path / 'plain.db'}", log_dir=tmp_path / "logs")
+    plain = Stack(plain_cfg)
+    plain.services = [s for s in plain.services if s.name == "rasa server"]  # reuse the running action server
+    with plain:
+        assert "tensorflow" in Path(f"/proc/{plain.services[0].process.pid}/maps").read_text()
         for text in MESSAGES:
-            usual = reply_texts(post(stack.cfg.rasa_url, f"usual-{uuid.uuid4().hex[:8]}", text))
-            lean_reply = reply_texts(post(lean_cfg.rasa_url, f"lean-{uuid.uuid4().hex[:8]}", text))
-            assert lean_reply == usual, (text, lean_reply, usual)
+            lean_reply = reply_texts(post(stack.cfg.rasa_url, f"lean-{uuid.uuid4().hex[:8]}", text))
+            plain_reply = reply_texts(post(plain_cfg.rasa_url, f"plain-{uuid.uuid4().hex[:8]}", text))
+            assert lean_reply == plain_reply, (text, lean_reply, plain_reply)
             assert not is_failure_reply(lean_reply), text

@@ -1,27 +1,32 @@
 """Rasa's SQL tracker store, configured by one DATABASE_URL, that also writes product rows.
 
 New user events are inspected in the same transaction that stores them, so that a red flag
-is recorded exactly once and without depending on the action server.
+is recorded exactly once and without depending on the action server. Between turns each
+conversation's tracker stays in memory while the database agrees it is current
+(bot/store/tracker_cache.py), so a turn does not rebuild it from every stored event.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 from typing import Any, Callable, List, Optional, Text
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
-from rasa.shared.core.events import UserUttered
+from rasa.shared.core.events import SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.paths import default_database_url
-from bot.store import migrate
+from bot.store import db, migrate
+from bot.store.tracker_cache import DbState, TrackerCache
 
 logger = logging.getLogger(__name__)
 
 # Called with (session, tracker, new_user_events) inside the save transaction.
 EventHook = Callable[[Any, DialogueStateTracker, List[UserUttered]], None]
 EVENT_HOOKS: List[EventHook] = []
+_STORED = "_clinic_stored_events"  # set on a tracker handed out from the cache
 
 
 def register_event_hook(hook: EventHook) -> EventHook:
@@ -58,36 +63,74 @@ class ClinicTrackerStore(SQLTrackerStore):
         _load_default_hooks()
         for key in ("dialect", "db", "port", "username", "password", "login_db", "query"):
             kwargs.pop(key, None)
+        cache_size = int(kwargs.pop("cache_size", 2000))
         super().__init__(domain=domain, event_broker=event_broker, **_url_kwargs(self.database_url), **kwargs)
-        # Test each pooled connection before use: after a database restart or failover, Rasa's engine
-        # would fail the next retrieve on a dead connection, start the conversation afresh and then
-        # save that fresh tracker misaligned, so the turn was lost (tests/test_failure_drills.py).
         url = self.engine.url
         self.engine.dispose()
-        self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        self.engine = make_tracker_engine(url)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        self.cache = TrackerCache(max_entries=cache_size)
+
+    def _db_state(self, session: Any, sender_id: Text) -> DbState:
+        """(number of events, highest event id) of one conversation: one indexed aggregate query."""
+        count, highest = session.query(sa.func.count(self.SQLEvent.id), sa.func.max(self.SQLEvent.id)).filter(
+            self.SQLEvent.sender_id == sender_id).one()
+        return int(count), highest
+
+    async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        """The kept tracker if the database still matches it, else the tracker rebuilt from the database."""
+        with self.session_scope() as session:
+            db_state = self._db_state(session, sender_id)
+        kept = self.cache.take(sender_id, db_state)
+        if kept is None:
+            return await super().retrieve(sender_id)
+        tracker, stored_events = kept
+        tracker.__dict__[_STORED] = (stored_events, db_state)  # what the database holds: save needs no count
+        return tracker
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         await self.stream_events(tracker)
+        stored = tracker.__dict__.pop(_STORED, None)
         with self.session_scope() as session:
-            new_events = list(self._additional_events(session, tracker))
-            for event in new_events:
-                data = event.as_dict()
-                session.add(
-                    self.SQLEvent(
-                        sender_id=tracker.sender_id,
-                        type_name=event.type_name,
-                        timestamp=data.get("timestamp"),
-                        intent_name=data.get("parse_data", {}).get("intent", {}).get("name"),
-                        action_name=data.get("name"),
-                        data=json.dumps(data),
-                    )
-                )
+            if stored is not None and stored[0] <= len(tracker.events):
+                new_events = list(itertools.islice(tracker.events, stored[0], None))
+            else:
+                stored = None
+                new_events = list(self._additional_events(session, tracker))
+            rows = [self._event_row(tracker.sender_id, event) for event in new_events]
+            session.add_all(rows)
             user_events = [e for e in new_events if isinstance(e, UserUttered)]
             if user_events:
                 for hook in EVENT_HOOKS:
                     hook(session, tracker, user_events)
+            session.flush()
+            if stored is not None:  # known count plus what was just inserted (ids only grow)
+                count, highest = stored[1]
+                db_state = (count + len(rows), max([highest or 0, *(row.id for row in rows)]) or None)
+            else:
+                db_state = self._db_state(session, tracker.sender_id)
             session.commit()
+        # A new session changes which events a retrieve would return: rebuild once from the database.
+        if any(isinstance(e, SessionStarted) for e in new_events):
+            self.cache.forget(tracker.sender_id)
+        else:
+            self.cache.keep(tracker, len(tracker.events), db_state)
+
+    def _event_row(self, sender_id: Text, event: Any) -> Any:
+        data = event.as_dict()
+        return self.SQLEvent(
+            sender_id=sender_id,
+            type_name=event.type_name,
+            timestamp=data.get("timestamp"),
+            intent_name=data.get("parse_data", {}).get("intent", {}).get("name"),
+            action_name=data.get("name"),
+            data=json.dumps(data),
+        )
+
+
+def make_tracker_engine(url: Any) -> sa.engine.Engine:
+    """Rasa's store uses SQLAlchemy's 1.x API, so not a `future` engine; PostgreSQL pool settings from Rasa's env."""
+    return db.make_engine(url, future=False, **create_engine_kwargs(url))
 
 
 def _load_default_hooks() -> None:

@@ -1,0 +1,1 @@
+"""Dialogue policies of this product (Rasa policy subclasses)."""

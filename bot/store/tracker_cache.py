@@ -1,0 +1,84 @@
+"""Keeps each conversation's tracker in memory between its turns, trusting it only while the database agrees.
+
+Rebuilding a tracker from the database on every message (read every event of the session, parse
+its JSON, replay it) was the largest single cost of a turn. After a turn is saved, the tracker
+object is kept here together with what the database held for that conversation at that moment:
+its number of events and highest event id. The next turn gets the kept object back only if one
+cheap aggregate query still finds exactly that number and id, i.e. nobody else (another Rasa
+server, a purge, a "forget this person") has written or deleted that conversation's events
+since. Otherwise the tracker is rebuilt from the database as before.
+
+Ownership rules, so that a half-finished turn can never leak into the next one:
+- `take` removes the entry: whoever retrieves a tracker owns and may change it;
+- only a successful save puts it back (`keep`), with the database state it left behind;
+- a tracker whose events changed after its save (an unsaved change) no longer matches its
+  recorded event count and is not handed out.
+
+Entries expire after `ttl_s` idle seconds (a purged conversation does not linger in memory) and
+the least recently used are dropped beyond `max_entries`.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+from rasa.shared.core.trackers import DialogueStateTracker
+
+DbState = Tuple[int, Optional[int]]  # (number of events, highest event id) of one conversation
+
+
+@dataclass
+class _Entry:
+    tracker: DialogueStateTracker
+    events_since_session: int  # what the database holds for the tracker's current session
+    db_state: DbState
+    kept_at: float
+
+
+class TrackerCache:
+    def __init__(self, max_entries: int = 2000, ttl_s: float = 900.0) -> None:
+        self.max_entries = max_entries
+        self.ttl_s = ttl_s
+        self._entries: "OrderedDict[str, _Entry]" = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def keep(self, tracker: DialogueStateTracker, events_since_session: int, db_state: DbState) -> None:
+        """After a successful save: the tracker and the database state the save left."""
+        if self.max_entries <= 0:
+            return
+        with self._lock:
+            self._entries.pop(tracker.sender_id, None)
+            self._entries[tracker.sender_id] = _Entry(tracker, events_since_session, db_state, time.monotonic())
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def take(self, sender_id: str, db_state: DbState) -> Optional[Tuple[DialogueStateTracker, int]]:
+        """The kept tracker and its stored event count if the database still matches; it is removed either way."""
+        with self._lock:
+            entry = self._entries.pop(sender_id, None)
+        if (
+            entry is None
+            or entry.db_state != db_state
+            or len(entry.tracker.events) != entry.events_since_session
+            or time.monotonic() - entry.kept_at > self.ttl_s
+        ):
+            self.misses += 1
+            return None
+        self.hits += 1
+        return entry.tracker, entry.events_since_session
+
+    def forget(self, sender_id: str) -> None:
+        with self._lock:
+            self._entries.pop(sender_id, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)

@@ -4,7 +4,8 @@
   Rasa server, so they must be exactly what they were before the crash; a callback request (a form
   validated by the action server) must still end with the clinic's contact details.
 - Database unreachable: a polite reply (still with the emergency number for a red flag), a clear error
-  in the Rasa server's log, and normal service once the database is back.
+  in the Rasa server's log, and normal service once the database is back, with the turns of the outage
+  (and their red flags) stored then.
 - Redis (lock store, production profile) stopped: the person is told there is a problem (with the
   emergency number), the log says why, and nothing is stored as answered that was not; after Redis
   restarts the conversation goes on.
@@ -14,8 +15,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
+import sqlalchemy as sa
 
 from bot.stack import Stack, StackConfig, free_port
+from bot.store.db import engine_for
 from scale_support import (OwnRedis, allow_database, block_database, drop_connections, events_by_sender, fresh_postgres_database,
                            is_failure_reply, isolated_redis_settings, kill_service, lock_keys, log_text, post,
                            prod_stack, reply_texts, turn_structure_problems, user_texts, wait_for)
@@ -27,6 +30,12 @@ EDUCATION = "What is post-laminectomy syndrome?"
 CONTACT = "How do I contact the clinic?"
 CALLBACK = "Can someone from the clinic call me back?"
 LATER_QUESTION = "what is spinal cord stimulation"
+
+
+def red_flag_categories(db_url: str, sender: str):
+    with engine_for(db_url).connect() as conn:
+        return [tuple(r) for r in conn.execute(
+            sa.text("SELECT tier, category FROM red_flag_events WHERE sender_id = :s"), {"s": sender})]
 
 
 def new_sender(prefix: str) -> str:
@@ -119,12 +128,22 @@ def test_database_outage_gives_a_polite_reply_a_clear_log_and_recovers(prod, cli
     assert any("not currently accepting connections" in line or "OperationalError" in line
                for line in error_lines), new_log[-3000:]
 
-    # Back to normal: answered as a fresh conversation would be, and stored well-formed.
+    assert any("will be stored when it is back" in line for line in error_lines), new_log[-3000:]
+
+    # Back to normal: answered as a fresh conversation would be. Nothing said during the outage is
+    # lost: those turns were kept on disk and stored when the database returned, in their order,
+    # as the session the bot had started in memory, and the red flag is in the staff queue once.
     recovered = ask(url, sender, LATER_QUESTION)
     assert recovered == ask(url, new_sender("drill-db-fresh"), LATER_QUESTION), recovered
     events = events_by_sender(db_url, sender)[sender]
-    assert LATER_QUESTION in user_texts(events)
-    assert not turn_structure_problems(events), turn_structure_problems(events)
+    assert user_texts(events) == ["hi", RED_FLAG, EDUCATION, LATER_QUESTION]
+    # Without the database the bot remembered nothing between turns: each outage turn began a session.
+    starts = [n for n, e in enumerate(events) if e["type"] == "action" and e.get("name") == "action_session_start"]
+    assert len(starts) == 3, starts
+    for begin, end in zip(starts, starts[1:] + [len(events)]):
+        session = events[begin:end]
+        assert not turn_structure_problems(session), (turn_structure_problems(session), session)
+    assert red_flag_categories(db_url, sender) == [("EMERGENCY", "bladder_control")]
 
 
 def test_a_database_restart_between_turns_loses_neither_context_nor_the_turn(prod):

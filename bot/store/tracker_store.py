@@ -3,22 +3,26 @@
 New user events are inspected in the same transaction that stores them, so that a red flag
 is recorded exactly once and without depending on the action server. Between turns each
 conversation's tracker stays in memory while the database agrees it is current
-(bot/store/tracker_cache.py), so a turn does not rebuild it from every stored event.
+(bot/store/tracker_cache.py), so a turn does not rebuild it from every stored event. A save that
+fails because the database is down is kept on local disk and stored when it is back
+(bot/store/spool.py).
 """
 from __future__ import annotations
 
 import itertools
 import json
 import logging
+from pathlib import Path
 from typing import Any, Callable, List, Optional, Text
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
-from rasa.shared.core.events import SessionStarted, UserUttered
+from rasa.shared.core.events import Event, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.paths import default_database_url
 from bot.store import db, migrate
+from bot.store.spool import TurnSpool, default_spool_folder, events_not_stored
 from bot.store.tracker_cache import DbState, TrackerCache
 
 logger = logging.getLogger(__name__)
@@ -64,12 +68,14 @@ class ClinicTrackerStore(SQLTrackerStore):
         for key in ("dialect", "db", "port", "username", "password", "login_db", "query"):
             kwargs.pop(key, None)
         cache_size = int(kwargs.pop("cache_size", 2000))
+        spool_folder = kwargs.pop("spool_folder", None)
         super().__init__(domain=domain, event_broker=event_broker, **_url_kwargs(self.database_url), **kwargs)
         url = self.engine.url
         self.engine.dispose()
         self.engine = make_tracker_engine(url)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         self.cache = TrackerCache(max_entries=cache_size)
+        self.spool = TurnSpool(Path(spool_folder) if spool_folder else default_spool_folder(self.database_url))
 
     def _db_state(self, session: Any, sender_id: Text) -> DbState:
         """(number of events, highest event id) of one conversation: one indexed aggregate query."""
@@ -79,6 +85,7 @@ class ClinicTrackerStore(SQLTrackerStore):
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         """The kept tracker if the database still matches it, else the tracker rebuilt from the database."""
+        self._replay_kept_turns()  # turns kept during an outage first, so none is missed
         with self.session_scope() as session:
             db_state = self._db_state(session, sender_id)
         kept = self.cache.take(sender_id, db_state)
@@ -90,6 +97,16 @@ class ClinicTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         await self.stream_events(tracker)
+        try:
+            self._replay_kept_turns()
+            self._save(tracker)
+        except sa.exc.SQLAlchemyError:
+            # Rasa logs the error and goes on from an in-memory tracker; keep this turn for the database.
+            self.cache.forget(tracker.sender_id)
+            self.spool.write(tracker.sender_id, [event.as_dict() for event in tracker.events])
+            raise
+
+    def _save(self, tracker: DialogueStateTracker) -> None:
         stored = tracker.__dict__.pop(_STORED, None)
         with self.session_scope() as session:
             if stored is not None and stored[0] <= len(tracker.events):
@@ -116,8 +133,31 @@ class ClinicTrackerStore(SQLTrackerStore):
         else:
             self.cache.keep(tracker, len(tracker.events), db_state)
 
-    def _event_row(self, sender_id: Text, event: Any) -> Any:
-        data = event.as_dict()
+    def _replay_kept_turns(self) -> None:
+        self.spool.replay(self._store_kept_events, transient=(sa.exc.SQLAlchemyError,))
+
+    def _store_kept_events(self, sender_id: Text, events: List[dict]) -> int:
+        """Replay of one conversation kept during an outage: append what the database lacks, record its red flags."""
+        first = min((e.get("timestamp") or 0 for e in events), default=0)
+        with self.session_scope() as session:
+            already = [data for (data,) in session.query(self.SQLEvent.data).filter(
+                self.SQLEvent.sender_id == sender_id, self.SQLEvent.timestamp >= first)]
+            missing = events_not_stored(events, already)
+            tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots if self.domain else [])
+            missing_keys = {json.dumps(e, sort_keys=True) for e in missing}
+            replayed = [e for e in tracker.events if json.dumps(e.as_dict(), sort_keys=True) in missing_keys]
+            session.add_all([self._event_row(sender_id, event, data) for event, data in
+                             ((Event.from_parameters(d), d) for d in missing)])
+            user_events = [e for e in replayed if isinstance(e, UserUttered)]
+            if user_events:
+                for hook in EVENT_HOOKS:
+                    hook(session, tracker, user_events)
+            session.commit()
+        self.cache.forget(sender_id)
+        return len(missing)
+
+    def _event_row(self, sender_id: Text, event: Any, data: Optional[dict] = None) -> Any:
+        data = data if data is not None else event.as_dict()
         return self.SQLEvent(
             sender_id=sender_id,
             type_name=event.type_name,

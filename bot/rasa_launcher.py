@@ -1,4 +1,5 @@
-"""`python -m bot.rasa_launcher run ...` = `rasa run ...`, without loading TensorFlow when the model needs none.
+"""`python -m bot.rasa_launcher run ...` = `rasa run ...`, without loading TensorFlow when the model needs none,
+and with models run by bot.sequential_runner instead of dask (same results, less overhead per turn).
 
 Rasa 3.6 imports TensorFlow at start-up (through its policy and featurizer base modules) even when no
 component of the model uses it; that costs about 350 MB of memory per Rasa server and seconds of
@@ -110,6 +111,29 @@ def install_inert_tensorflow() -> None:
     sys.meta_path.insert(0, _InertTensorFlowFinder())
 
 
+def freeze_garbage_collection_after_model_load() -> None:
+    """Once the model is loaded, exempt everything loaded so far from Python's garbage collector.
+
+    The loaded server holds about 340,000 container objects (Rasa, spaCy, the rules, the domain)
+    that live as long as the process. Each full collection scanned all of them: about 180 ms during
+    which no one got an answer (the p99 latency). gc.freeze() moves them out of the collector's
+    view; conversation objects are still collected as usual.
+    """
+    import gc
+
+    import rasa.core.run
+
+    original = rasa.core.run.load_agent_on_start
+
+    async def load_then_freeze(*args, **kwargs):
+        agent = await original(*args, **kwargs)
+        gc.collect()
+        gc.freeze()
+        return agent
+
+    rasa.core.run.load_agent_on_start = load_then_freeze
+
+
 def model_argument(argv: List[str]) -> Optional[Path]:
     for flag in ("--model", "-m"):
         if flag in argv and argv.index(flag) + 1 < len(argv):
@@ -123,6 +147,11 @@ def main(argv: Optional[List[str]] = None) -> None:
     if model and model.is_file() and not needs_tensorflow(model_components(model)):
         install_inert_tensorflow()
     from rasa.__main__ import main as rasa_main
+
+    from bot.sequential_runner import use_for_rasa_models
+
+    use_for_rasa_models()
+    freeze_garbage_collection_after_model_load()
 
     sys.argv = ["rasa", *argv]
     rasa_main()

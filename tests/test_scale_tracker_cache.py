@@ -77,10 +77,15 @@ def test_the_next_turn_gets_the_same_tracker_the_database_would_rebuild(database
     store, sender = ClinicTrackerStore(domain=domain, host=database), f"c-{uuid.uuid4().hex[:8]}"
     started_conversation(store, sender)
 
+    hits_before = store.cache.hits
     kept = run(store.retrieve(sender))
     rebuilt = run(ClinicTrackerStore(domain=domain, host=database).retrieve(sender))
-    assert store.cache.hits == 1
-    assert as_dicts(kept) == as_dicts(rebuilt)
+    assert store.cache.hits == hits_before + 1
+    # The rebuilt tracker starts at the latest session; the kept one may also hold what came before
+    # it, which Rasa ignores when it predicts: what the bot works from is the same.
+    assert [e.as_dict() for e in kept.applied_events()] == [e.as_dict() for e in rebuilt.applied_events()]
+    assert as_dicts(kept)[-len(rebuilt.events):] == as_dicts(rebuilt)
+    assert kept.past_states(domain) == rebuilt.past_states(domain)
     assert kept.current_state() == rebuilt.current_state()
 
 

@@ -8,6 +8,10 @@ cheap aggregate query still finds exactly that number and id, i.e. nobody else (
 server, a purge, a "forget this person") has written or deleted that conversation's events
 since. Otherwise the tracker is rebuilt from the database as before.
 
+A kept tracker may also hold the events from before its conversation's latest session started
+(a rebuilt one starts at that session); Rasa ignores events before a SessionStarted when it
+predicts (DialogueStateTracker.applied_events), so both lead to the same answers.
+
 Ownership rules, so that a half-finished turn can never leak into the next one:
 - `take` removes the entry: whoever retrieves a tracker owns and may change it;
 - only a successful save puts it back (`keep`), with the database state it left behind;
@@ -33,7 +37,7 @@ DbState = Tuple[int, Optional[int]]  # (number of events, highest event id) of o
 @dataclass
 class _Entry:
     tracker: DialogueStateTracker
-    events_since_session: int  # what the database holds for the tracker's current session
+    stored_events: int  # how many of the tracker's events the database holds
     db_state: DbState
     kept_at: float
 
@@ -47,13 +51,13 @@ class TrackerCache:
         self.hits = 0
         self.misses = 0
 
-    def keep(self, tracker: DialogueStateTracker, events_since_session: int, db_state: DbState) -> None:
+    def keep(self, tracker: DialogueStateTracker, stored_events: int, db_state: DbState) -> None:
         """After a successful save: the tracker and the database state the save left."""
         if self.max_entries <= 0:
             return
         with self._lock:
             self._entries.pop(tracker.sender_id, None)
-            self._entries[tracker.sender_id] = _Entry(tracker, events_since_session, db_state, time.monotonic())
+            self._entries[tracker.sender_id] = _Entry(tracker, stored_events, db_state, time.monotonic())
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
 
@@ -64,13 +68,13 @@ class TrackerCache:
         if (
             entry is None
             or entry.db_state != db_state
-            or len(entry.tracker.events) != entry.events_since_session
+            or len(entry.tracker.events) != entry.stored_events
             or time.monotonic() - entry.kept_at > self.ttl_s
         ):
             self.misses += 1
             return None
         self.hits += 1
-        return entry.tracker, entry.events_since_session
+        return entry.tracker, entry.stored_events
 
     def forget(self, sender_id: str) -> None:
         with self._lock:

@@ -17,7 +17,7 @@ from typing import Any, Callable, List, Optional, Text
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
-from rasa.shared.core.events import Event, SessionStarted, UserUttered
+from rasa.shared.core.events import Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.paths import default_database_url
@@ -92,7 +92,7 @@ class ClinicTrackerStore(SQLTrackerStore):
         if kept is None:
             return await super().retrieve(sender_id)
         tracker, stored_events = kept
-        tracker.__dict__[_STORED] = (stored_events, db_state)  # what the database holds: save needs no count
+        tracker.__dict__[_STORED] = (stored_events, db_state)
         return tracker
 
     async def save(self, tracker: DialogueStateTracker) -> None:
@@ -107,6 +107,8 @@ class ClinicTrackerStore(SQLTrackerStore):
             raise
 
     def _save(self, tracker: DialogueStateTracker) -> None:
+        # How many of this tracker's events the database holds, known from its last save here (the
+        # conversation lock keeps other servers out meanwhile); otherwise Rasa's count query decides.
         stored = tracker.__dict__.pop(_STORED, None)
         with self.session_scope() as session:
             if stored is not None and stored[0] <= len(tracker.events):
@@ -127,11 +129,8 @@ class ClinicTrackerStore(SQLTrackerStore):
             else:
                 db_state = self._db_state(session, tracker.sender_id)
             session.commit()
-        # A new session changes which events a retrieve would return: rebuild once from the database.
-        if any(isinstance(e, SessionStarted) for e in new_events):
-            self.cache.forget(tracker.sender_id)
-        else:
-            self.cache.keep(tracker, len(tracker.events), db_state)
+        tracker.__dict__[_STORED] = (len(tracker.events), db_state)
+        self.cache.keep(tracker, len(tracker.events), db_state)
 
     def _replay_kept_turns(self) -> None:
         self.spool.replay(self._store_kept_events, transient=(sa.exc.SQLAlchemyError,))

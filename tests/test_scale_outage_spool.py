@@ -160,3 +160,22 @@ def test_another_process_replaying_the_same_folder_is_left_alone(tmp_path):
     assert calls == []
     assert spool.replay(lambda sender, events: calls.append(sender) or len(events)) == 1
     assert calls == ["someone"]
+
+
+def test_forgetting_a_person_also_deletes_what_was_kept_for_them_during_an_outage(database, domain, tmp_path, monkeypatch):
+    from bot.store import retention
+    from bot.store.db import session_scope
+    from bot.store.spool import default_spool_folder
+
+    monkeypatch.setenv("BOT_SPOOL_DIR", str(tmp_path))
+    store = ClinicTrackerStore(domain=domain, host=database)
+    assert store.spool.folder == default_spool_folder(database)
+    sender, other = f"forget-{uuid.uuid4().hex[:8]}", f"stays-{uuid.uuid4().hex[:8]}"
+    for who in (sender, other):
+        store.spool.write(who, [user("my bladder").as_dict()])
+
+    with session_scope(database) as session:
+        counts = retention.forget_sender(session, sender, "admin")
+    assert counts["kept_during_outage"] == 1
+    assert "1 conversation file kept during a database outage" in retention.describe_counts(counts)
+    assert len(list(store.spool.folder.glob("*.json"))) == 1  # the other person's turns are still kept

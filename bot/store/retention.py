@@ -206,15 +206,25 @@ def forget_sender(session: Session, sender_id: str, actor: str, ip: Optional[str
         "red_flags": _delete(session, RedFlagEvent, RedFlagEvent.sender_id == sender_id),
         "callbacks": _delete(session, CallbackRequest, CallbackRequest.sender_id == sender_id),
         "annotations": _delete(session, Annotation, Annotation.sender_id == sender_id),
+        "kept_during_outage": _forget_kept_turns(session, sender_id),
     }
     audit.record(session, actor, "logs.forget", target=sender_id, detail=counts, ip=ip)
     return counts
+
+
+def _forget_kept_turns(session: Session, sender_id: str) -> int:
+    """Turns this server kept on disk during a database outage and has not stored yet (bot/store/spool.py)."""
+    from bot.store.spool import TurnSpool, default_spool_folder
+
+    return TurnSpool(default_spool_folder(session.get_bind().url)).forget(sender_id)
 
 
 def describe_counts(counts: Dict[str, int]) -> str:
     """"12 events, 1 red flag, ..." for CLI output and console messages."""
     names = {"events": ("event", "events"), "red_flags": ("red flag", "red flags"),
              "callbacks": ("callback request", "callback requests"), "annotations": ("annotation", "annotations"),
+             "kept_during_outage": ("conversation file kept during a database outage",
+                                    "conversation files kept during a database outage"),
              "unclosed_red_flags": ("red flag not yet closed", "red flags not yet closed"),
              "unclosed_callbacks": ("callback not yet closed", "callbacks not yet closed"),
              "held_open_conversations": ("conversation held back because a red flag or callback is still open",
@@ -222,7 +232,7 @@ def describe_counts(counts: Dict[str, int]) -> str:
     parts = []
     for key, value in counts.items():
         singular, plural = names.get(key, (key, key))
-        if (key.startswith("unclosed") or key.startswith("held")) and not value:
+        if (key.startswith("unclosed") or key.startswith("held") or key == "kept_during_outage") and not value:
             continue
         parts.append(f"{value} {singular if value == 1 else plural}")
     return ", ".join(parts)

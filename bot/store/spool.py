@@ -41,9 +41,19 @@ class TurnSpool:
     def _has_files(self) -> bool:
         return self.folder.is_dir() and any(self.folder.glob("*.json"))
 
+    @staticmethod
+    def _sender_digest(sender_id: str) -> str:
+        return hashlib.sha256(sender_id.encode("utf-8")).hexdigest()[:32]
+
     def _path(self, sender_id: str) -> Path:
-        digest = hashlib.sha256(sender_id.encode("utf-8")).hexdigest()[:32]
-        return self.folder / f"{digest}-{self._owner}.json"
+        return self.folder / f"{self._sender_digest(sender_id)}-{self._owner}.json"
+
+    def forget(self, sender_id: str) -> int:
+        """Delete what is kept for one person (staff's "forget"): the number of files removed."""
+        paths = list(self.folder.glob(f"{self._sender_digest(sender_id)}-*.json")) if self.folder.is_dir() else []
+        for path in paths:
+            path.unlink(missing_ok=True)
+        return len(paths)
 
     def write(self, sender_id: str, events: List[Dict[str, Any]]) -> Path:
         """Keep a conversation's unsaved events (the whole in-memory tracker; replay skips what is stored).
@@ -131,10 +141,14 @@ def events_not_stored(kept: List[Dict[str, Any]], stored: List[str]) -> List[Dic
     return missing
 
 
-def default_spool_folder(database_url: str) -> Path:
+def default_spool_folder(database_url: Any) -> Path:
     """One folder per database (BOT_SPOOL_DIR or var/spool), so a replay never reaches another database."""
     from bot.paths import VAR
 
-    digest = hashlib.sha256(database_url.encode("utf-8")).hexdigest()[:16]
+    import sqlalchemy as sa
+
+    url = database_url if isinstance(database_url, sa.engine.URL) else sa.engine.make_url(str(database_url))
+    normalised = url.render_as_string(hide_password=False)
+    digest = hashlib.sha256(normalised.encode("utf-8")).hexdigest()[:16]
     return Path(os.environ.get("BOT_SPOOL_DIR") or VAR / "spool") / digest
 

@@ -118,10 +118,7 @@ class ClinicTrackerStore(SQLTrackerStore):
                 new_events = list(self._additional_events(session, tracker))
             rows = [self._event_row(tracker.sender_id, event) for event in new_events]
             session.add_all(rows)
-            user_events = [e for e in new_events if isinstance(e, UserUttered)]
-            if user_events:
-                for hook in EVENT_HOOKS:
-                    hook(session, tracker, user_events)
+            _run_hooks(session, tracker, new_events)
             session.flush()
             if stored is not None:  # known count plus what was just inserted (ids only grow)
                 count, highest = stored[1]
@@ -142,15 +139,13 @@ class ClinicTrackerStore(SQLTrackerStore):
             already = [data for (data,) in session.query(self.SQLEvent.data).filter(
                 self.SQLEvent.sender_id == sender_id, self.SQLEvent.timestamp >= first)]
             missing = events_not_stored(events, already)
+            replayed = [Event.from_parameters(d) for d in missing]
+            session.add_all([self._event_row(sender_id, event, data) for event, data in zip(replayed, missing)])
+            # The hooks look at each message in its conversation (was a form asking?): give them the
+            # rebuilt conversation's own event objects where they match.
             tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots if self.domain else [])
-            missing_keys = {json.dumps(e, sort_keys=True) for e in missing}
-            replayed = [e for e in tracker.events if json.dumps(e.as_dict(), sort_keys=True) in missing_keys]
-            session.add_all([self._event_row(sender_id, event, data) for event, data in
-                             ((Event.from_parameters(d), d) for d in missing)])
-            user_events = [e for e in replayed if isinstance(e, UserUttered)]
-            if user_events:
-                for hook in EVENT_HOOKS:
-                    hook(session, tracker, user_events)
+            in_tracker = {json.dumps(e.as_dict(), sort_keys=True): e for e in tracker.events}
+            _run_hooks(session, tracker, [in_tracker.get(json.dumps(d, sort_keys=True), e) for e, d in zip(replayed, missing)])
             session.commit()
         self.cache.forget(sender_id)
         return len(missing)
@@ -165,6 +160,13 @@ class ClinicTrackerStore(SQLTrackerStore):
             action_name=data.get("name"),
             data=json.dumps(data),
         )
+
+
+def _run_hooks(session: Any, tracker: DialogueStateTracker, new_events: List[Any]) -> None:
+    user_events = [e for e in new_events if isinstance(e, UserUttered)]
+    if user_events:
+        for hook in EVENT_HOOKS:
+            hook(session, tracker, user_events)
 
 
 def make_tracker_engine(url: Any) -> sa.engine.Engine:

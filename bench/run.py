@@ -1,7 +1,11 @@
 """`make bench`: this product against a stock Rasa peer, trained and served on this machine in one run.
 
-For each system (this product's config.yml; the stock `rasa init` config.yml in bench/peer_config.yml,
-trained on this product's own data and domain) it measures:
+Systems: this product (its config.yml, served as `make run` serves it), and the peer: the stock
+`rasa init` config.yml (bench/peer_config.yml) trained on this product's own data and domain, served
+as stock Rasa serves it (`rasa run`, Rasa's REST channel and SQL tracker store on SQLite:
+bench/peer_endpoints.yml, bench/peer_credentials.yml). A third column serves the same peer model the
+way this product is served (TensorFlow kept, since its model needs it), to show how much of the
+difference is the serving and how much the pipeline. For each it measures:
 - training time (`rasa train`, cold Rasa cache),
 - cold start (Rasa server process start -> first reply over REST),
 - per-turn latency p50/p95/p99 with 1 person, and with 20 people at once who pause about a second
@@ -9,7 +13,7 @@ trained on this product's own data and domain) it measures:
 - throughput: 20 people sending without pause (turns/s at saturation, with its latencies),
 - resident memory of the Rasa server process (/proc, after the load: current and peak),
 - in-process: NLU time per message, the red-flag detector's time per message, held-out accuracy.
-Both systems get the same action server, endpoints (SQLite tracker store, clinic NLG) and load.
+All get the same action server, machine and load.
 Prints a table and, last, `BENCH key=value ...`. Results are also saved in var/bench/.
 """
 from __future__ import annotations
@@ -33,6 +37,8 @@ from bot.paths import ROOT, VAR
 from bot.stack import Stack, StackConfig, free_port, rasa_command, tail
 
 PEER_CONFIG = Path(__file__).with_name("peer_config.yml")
+PEER_ENDPOINTS = Path(__file__).with_name("peer_endpoints.yml")
+PEER_CREDENTIALS = Path(__file__).with_name("peer_credentials.yml")
 RESULTS_DIR = VAR / "bench"
 TARGETS = {"p50_ms": 15.0, "p99_ms": 60.0, "rps_vs_peer": 3.0, "cold_s": 15.0, "rss_mb": 700.0, "train_s": 60.0}
 USERS = 20
@@ -148,6 +154,7 @@ def serve_and_measure(name: str, model: Path, base: StackConfig, workdir: Path, 
     cfg = replace(base, model=model, rasa_port=free_port())
     if not args.prod:
         cfg.database_url = f"sqlite:///{workdir / (name + '.db')}"
+    cfg.extra_env = {**cfg.extra_env, "PEER_SQLITE_DB": str(workdir / (name + "-stock.db"))}
     if args.sanic_workers > 1:
         cfg.extra_env = {**cfg.extra_env, "SANIC_WORKERS": str(args.sanic_workers)}
     log_path = workdir / f"rasa-{name}.log"
@@ -214,7 +221,7 @@ def fmt(value, digits: int = 1) -> str:
 
 def print_table(results: Dict[str, Dict[str, object]], args: argparse.Namespace) -> None:
     names = list(results)
-    titles = {"product": "product", "peer": "peer (rasa init)"}
+    titles = {"product": "product", "peer": "peer: stock rasa init", "peer_product_serving": "peer, product serving"}
 
     def row(label: str, getter, target: str = "") -> None:
         cells = []
@@ -249,7 +256,7 @@ def print_table(results: Dict[str, Dict[str, object]], args: argparse.Namespace)
     row("red-flag recall, same tier / any tier", lambda r: f"{r['profile']['red_flags']['recall_same_tier']:.4f} / "
                                                      f"{r['profile']['red_flags']['recall_any_tier']:.4f}")
     row("red-flag false positives (negatives)", lambda r: fmt(r["profile"]["red_flags"]["false_positive_rate"], 4))
-    for name in names:
+    for name in [n for n in names if n != "peer_product_serving"]:  # the same model as "peer"
         nodes = (results[name].get("profile") or {}).get("nodes_ms") or {}
         top = ", ".join(f"{k} {v:.2f}" for k, v in list(nodes.items())[:6])
         print(f"  {name} slowest graph nodes (ms/turn): {top}")
@@ -276,6 +283,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--endpoints", type=Path, help="another endpoints file (e.g. a variant tracker store)")
     parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="extra environment for the servers")
     parser.add_argument("--no-profile", action="store_true", help="skip the in-process profile and accuracy")
+    parser.add_argument("--no-peer-on-product-serving", action="store_true",
+                        help="skip the third column (the peer model served the way this product is)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (models, logs)")
     args = parser.parse_args(argv)
 
@@ -302,12 +311,21 @@ def main(argv: Optional[List[str]] = None) -> int:
                 models[name], train_s = train(config, workdir, name)
             results[name] = {"train_s": train_s and round(train_s, 1), "config": str(config), "loadavg_before": loadavg_before}
         actions.start()
-        for name, model in models.items():
-            results[name]["serve"] = serve_and_measure(name, model, base, workdir, args)
+        servings = {"product": ("product", base)}
+        if "peer" in models:
+            stock = replace(base, lean_rasa=False, endpoints=PEER_ENDPOINTS, credentials=PEER_CREDENTIALS)
+            servings["peer"] = ("peer", stock)
+            if not args.no_peer_on_product_serving:
+                servings["peer_product_serving"] = ("peer", base)
+                results["peer_product_serving"] = dict(results["peer"])
+        for name, (model_name, serving) in servings.items():
+            results[name]["serve"] = serve_and_measure(name, models[model_name], serving, workdir, args)
         for name, model in models.items():
             if not args.no_profile:
                 log(f"profiling {name} in-process ...")
                 results[name]["profile"] = profile(model)
+        if "peer_product_serving" in results:
+            results["peer_product_serving"]["profile"] = results["peer"].get("profile")
         helper_line = red_flag_helper_line()
     finally:
         actions.stop()

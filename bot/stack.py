@@ -155,15 +155,19 @@ class Stack:
     def start(self, timeout: float = 240.0) -> "Stack":
         self.cfg.log_dir.mkdir(parents=True, exist_ok=True)
         env = self.cfg.env()
-        for svc in self.services:
-            svc.log_path = self.cfg.log_dir / (svc.name.replace(" ", "_") + ".log")
-            log = open(svc.log_path, "ab")
-            svc.process = subprocess.Popen(
-                svc.cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        deadline = time.monotonic() + timeout
-        for svc in self.services:
-            self._wait_ready(svc, deadline)
+        try:
+            for svc in self.services:
+                svc.log_path = self.cfg.log_dir / (svc.name.replace(" ", "_") + ".log")
+                with open(svc.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
+                    svc.process = subprocess.Popen(
+                        svc.cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                    )
+            deadline = time.monotonic() + timeout
+            for svc in self.services:
+                self._wait_ready(svc, deadline)
+        except BaseException:  # Ctrl-C or a failure while starting: nothing may be left running
+            self.stop()
+            raise
         return self
 
     def _wait_ready(self, svc: Service, deadline: float) -> None:

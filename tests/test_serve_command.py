@@ -52,6 +52,24 @@ def test_serve_prints_urls_answers_and_stops_cleanly_on_ctrl_c(model_path, tmp_p
         assert not port_open(port), f"{name} {port} still listening after Ctrl-C"
 
 
+def test_ctrl_c_while_starting_leaves_nothing_running(model_path, tmp_path):
+    ports = {name: free_port() for name in ("RASA_PORT", "ACTION_PORT", "WEB_PORT", "CONSOLE_PORT")}
+    env = {**os.environ, **{k: str(v) for k, v in ports.items()}, "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+           "BOT_VAR_DIR": str(tmp_path / "var")}
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not port_open(ports["ACTION_PORT"]):
+        time.sleep(0.2)  # some servers are up, the Rasa server is still loading
+    assert port_open(ports["ACTION_PORT"])
+    proc.send_signal(signal.SIGINT)
+    output, _ = proc.communicate(timeout=60)
+    assert "Press Ctrl-C" not in output
+    time.sleep(1)
+    for name, port in ports.items():
+        assert not port_open(port), f"{name} {port} still listening after Ctrl-C during start-up:\n{output[-2000:]}"
+
+
 def test_serve_refuses_to_start_with_a_broken_clinic_file(tmp_path):
     broken = tmp_path / "clinic.yml"
     broken.write_text("name: Somewhere\naddress: 1 Road\nphone: '(419) 555-0100'\nemail: not-an-email\nemergency_number: '911'\ncrisis_line: '988'\n")

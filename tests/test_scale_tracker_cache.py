@@ -165,7 +165,9 @@ def test_the_cache_is_bounded_and_forgets_idle_conversations(domain):
     assert len(cache) == 2
     assert cache.take("s0", (0, None)) is None  # least recently used: dropped
     time.sleep(0.06)
-    assert cache.take("s2", (0, None)) is None  # idle too long
+    cache.keep(trackers[0], 0, (0, None))
+    assert len(cache) == 1  # the idle ones are gone from memory, not just refused
+    assert cache.take("s2", (0, None)) is None
 
 
 def test_conversations_through_the_running_server_are_complete_in_the_database(chat, stack, domain):

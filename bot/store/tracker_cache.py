@@ -55,10 +55,13 @@ class TrackerCache:
         """After a successful save: the tracker and the database state the save left."""
         if self.max_entries <= 0:
             return
+        now = time.monotonic()
         with self._lock:
             self._entries.pop(tracker.sender_id, None)
-            self._entries[tracker.sender_id] = _Entry(tracker, stored_events, db_state, time.monotonic())
-            while len(self._entries) > self.max_entries:
+            self._entries[tracker.sender_id] = _Entry(tracker, stored_events, db_state, now)
+            # Oldest first: drop what is over the limit or idle too long (it would not be used anyway).
+            while self._entries and (len(self._entries) > self.max_entries
+                                     or now - next(iter(self._entries.values())).kept_at > self.ttl_s):
                 self._entries.popitem(last=False)
 
     def take(self, sender_id: str, db_state: DbState) -> Optional[Tuple[DialogueStateTracker, int]]:

@@ -154,7 +154,6 @@ def serve_and_measure(name: str, model: Path, base: StackConfig, workdir: Path, 
     cfg = replace(base, model=model, rasa_port=free_port())
     if not args.prod:
         cfg.database_url = f"sqlite:///{workdir / (name + '.db')}"
-    cfg.extra_env = {**cfg.extra_env, "PEER_SQLITE_DB": str(workdir / (name + "-stock.db"))}
     if args.sanic_workers > 1:
         cfg.extra_env = {**cfg.extra_env, "SANIC_WORKERS": str(args.sanic_workers)}
     log_path = workdir / f"rasa-{name}.log"
@@ -313,7 +312,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         actions.start()
         servings = {"product": ("product", base)}
         if "peer" in models:
-            stock = replace(base, lean_rasa=False, endpoints=PEER_ENDPOINTS, credentials=PEER_CREDENTIALS)
+            stock = replace(base, lean_rasa=False, endpoints=PEER_ENDPOINTS, credentials=PEER_CREDENTIALS,
+                            extra_env={**base.extra_env, "PEER_SQLITE_DB": str(workdir / "peer-stock.db")})
             servings["peer"] = ("peer", stock)
             if not args.no_peer_on_product_serving:
                 servings["peer_product_serving"] = ("peer", base)

@@ -61,6 +61,7 @@ class SequentialGraphRunner(DaskGraphRunner):
             raise GraphRunError(f"Error running runner: no node or input named {missing}.")
         return dict(values[target] for target in run_targets)
 
+
 def use_for_rasa_models() -> None:
     """Make Rasa's MessageProcessor (the server's model loader) build this runner instead of dask's."""
     import rasa.core.processor

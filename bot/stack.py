@@ -173,7 +173,6 @@ class Stack:
     def _wait_ready(self, svc: Service, deadline: float) -> None:
         while time.monotonic() < deadline:
             if svc.process.poll() is not None:
-                self.stop()
                 raise RuntimeError(f"{svc.name} exited with {svc.process.returncode}:\n{tail(svc.log_path)}")
             try:
                 with urllib.request.urlopen(svc.ready_url, timeout=2) as r:
@@ -181,7 +180,6 @@ class Stack:
                         return
             except Exception:
                 time.sleep(0.3)
-        self.stop()
         raise RuntimeError(f"{svc.name} not ready at {svc.ready_url}:\n{tail(svc.log_path)}")
 
     def stop(self, grace: float = 10.0) -> None:

@@ -17,7 +17,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, 
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.paths import ROOT
-from bot.store.tracker_cache import TrackerCache
+from bot.store.tracker_cache import TrackerCache, mark_saved
 from bot.store.tracker_store import ClinicTrackerStore
 from scale_support import fresh_postgres_database
 
@@ -153,7 +153,10 @@ def test_a_turn_that_failed_before_saving_leaves_nothing_behind(database, domain
     assert texts(again) == ["first"]
     # Even if the half-finished object were offered back, its unsaved events disqualify it.
     cache = TrackerCache()
-    cache.keep(tracker, len(tracker.events) - 4, (1, 1))
+    mark_saved(tracker, (1, 1))
+    cache.keep(tracker)
+    for event in turn("changed after its save"):
+        tracker.update(event)
     assert cache.take(sender, (1, 1)) is None
 
 
@@ -161,11 +164,12 @@ def test_the_cache_is_bounded_and_forgets_idle_conversations(domain):
     cache = TrackerCache(max_entries=2, ttl_s=0.05)
     trackers = [DialogueStateTracker(f"s{i}", domain.slots) for i in range(3)]
     for tracker in trackers:
-        cache.keep(tracker, 0, (0, None))
+        mark_saved(tracker, (0, None))
+        cache.keep(tracker)
     assert len(cache) == 2
     assert cache.take("s0", (0, None)) is None  # least recently used: dropped
     time.sleep(0.06)
-    cache.keep(trackers[0], 0, (0, None))
+    cache.keep(trackers[0])
     assert len(cache) == 1  # the idle ones are gone from memory, not just refused
     assert cache.take("s2", (0, None)) is None
 

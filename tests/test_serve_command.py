@@ -18,12 +18,18 @@ def port_open(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def test_serve_prints_urls_answers_and_stops_cleanly_on_ctrl_c(model_path, tmp_path):
+def start_serve(tmp_path):
+    """`bot serve` on free ports and its own SQLite file: (the process, its ports by variable name)."""
     ports = {name: free_port() for name in ("RASA_PORT", "ACTION_PORT", "WEB_PORT", "CONSOLE_PORT")}
     env = {**os.environ, **{k: str(v) for k, v in ports.items()}, "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
            "BOT_VAR_DIR": str(tmp_path / "var")}
     proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return proc, ports
+
+
+def test_serve_prints_urls_answers_and_stops_cleanly_on_ctrl_c(model_path, tmp_path):
+    proc, ports = start_serve(tmp_path)
     lines = []
     try:
         deadline = time.monotonic() + 300
@@ -53,11 +59,7 @@ def test_serve_prints_urls_answers_and_stops_cleanly_on_ctrl_c(model_path, tmp_p
 
 
 def test_ctrl_c_while_starting_leaves_nothing_running(model_path, tmp_path):
-    ports = {name: free_port() for name in ("RASA_PORT", "ACTION_PORT", "WEB_PORT", "CONSOLE_PORT")}
-    env = {**os.environ, **{k: str(v) for k, v in ports.items()}, "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
-           "BOT_VAR_DIR": str(tmp_path / "var")}
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc, ports = start_serve(tmp_path)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not port_open(ports["ACTION_PORT"]):
         time.sleep(0.2)  # some servers are up, the Rasa server is still loading

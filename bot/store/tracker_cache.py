@@ -14,9 +14,11 @@ predicts (DialogueStateTracker.applied_events), so both lead to the same answers
 
 Ownership rules, so that a half-finished turn can never leak into the next one:
 - `take` removes the entry: whoever retrieves a tracker owns and may change it;
-- only a successful save puts it back (`keep`), with the database state it left behind;
+- only a successful save puts it back (`keep`); the tracker itself carries what the save left
+  (`mark_saved`: how many of its events are stored, and the database state), which also tells
+  the next save which events are new without asking the database;
 - a tracker whose events changed after its save (an unsaved change) no longer matches its
-  recorded event count and is not handed out.
+  mark and is not handed out.
 
 Entries expire after `ttl_s` idle seconds (a purged conversation does not linger in memory) and
 the least recently used are dropped beyond `max_entries`.
@@ -32,13 +34,22 @@ from typing import Optional, Tuple
 from rasa.shared.core.trackers import DialogueStateTracker
 
 DbState = Tuple[int, Optional[int]]  # (number of events, highest event id) of one conversation
+_STORED = "_clinic_stored"  # on a tracker saved here: (its events the database holds, the database state after)
+
+
+def mark_saved(tracker: DialogueStateTracker, db_state: DbState) -> None:
+    """After a save: all of the tracker's events are stored, and the database was left in db_state."""
+    tracker.__dict__[_STORED] = (len(tracker.events), db_state)
+
+
+def take_saved_mark(tracker: DialogueStateTracker) -> Optional[Tuple[int, DbState]]:
+    """(events stored, database state) from the tracker's last save here, removed so a failed save cannot reuse it."""
+    return tracker.__dict__.pop(_STORED, None)
 
 
 @dataclass
 class _Entry:
     tracker: DialogueStateTracker
-    stored_events: int  # how many of the tracker's events the database holds
-    db_state: DbState
     kept_at: float
 
 
@@ -51,41 +62,36 @@ class TrackerCache:
         self.hits = 0
         self.misses = 0
 
-    def keep(self, tracker: DialogueStateTracker, stored_events: int, db_state: DbState) -> None:
-        """After a successful save: the tracker and the database state the save left."""
+    def keep(self, tracker: DialogueStateTracker) -> None:
+        """After a successful save (the tracker carries its `mark_saved`)."""
         if self.max_entries <= 0:
             return
         now = time.monotonic()
         with self._lock:
             self._entries.pop(tracker.sender_id, None)
-            self._entries[tracker.sender_id] = _Entry(tracker, stored_events, db_state, now)
+            self._entries[tracker.sender_id] = _Entry(tracker, now)
             # Oldest first: drop what is over the limit or idle too long (it would not be used anyway).
             while self._entries and (len(self._entries) > self.max_entries
                                      or now - next(iter(self._entries.values())).kept_at > self.ttl_s):
                 self._entries.popitem(last=False)
 
-    def take(self, sender_id: str, db_state: DbState) -> Optional[Tuple[DialogueStateTracker, int]]:
-        """The kept tracker and its stored event count if the database still matches; it is removed either way."""
+    def take(self, sender_id: str, db_state: DbState) -> Optional[DialogueStateTracker]:
+        """The kept tracker if nothing changed it since its save and the database still matches; removed either way."""
         with self._lock:
             entry = self._entries.pop(sender_id, None)
         if (
             entry is None
-            or entry.db_state != db_state
-            or len(entry.tracker.events) != entry.stored_events
+            or entry.tracker.__dict__.get(_STORED) != (len(entry.tracker.events), db_state)
             or time.monotonic() - entry.kept_at > self.ttl_s
         ):
             self.misses += 1
             return None
         self.hits += 1
-        return entry.tracker, entry.stored_events
+        return entry.tracker
 
     def forget(self, sender_id: str) -> None:
         with self._lock:
             self._entries.pop(sender_id, None)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
 
     def __len__(self) -> int:
         return len(self._entries)

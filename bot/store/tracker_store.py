@@ -23,14 +23,13 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot.paths import default_database_url
 from bot.store import db, migrate
 from bot.store.spool import TurnSpool, default_spool_folder, events_not_stored
-from bot.store.tracker_cache import DbState, TrackerCache
+from bot.store.tracker_cache import DbState, TrackerCache, mark_saved, take_saved_mark
 
 logger = logging.getLogger(__name__)
 
 # Called with (session, tracker, new_user_events) inside the save transaction.
 EventHook = Callable[[Any, DialogueStateTracker, List[UserUttered]], None]
 EVENT_HOOKS: List[EventHook] = []
-_STORED = "_clinic_stored_events"  # set on a tracker handed out from the cache
 
 
 def register_event_hook(hook: EventHook) -> EventHook:
@@ -89,11 +88,7 @@ class ClinicTrackerStore(SQLTrackerStore):
         with self.session_scope() as session:
             db_state = self._db_state(session, sender_id)
         kept = self.cache.take(sender_id, db_state)
-        if kept is None:
-            return await super().retrieve(sender_id)
-        tracker, stored_events = kept
-        tracker.__dict__[_STORED] = (stored_events, db_state)
-        return tracker
+        return kept if kept is not None else await super().retrieve(sender_id)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         await self.stream_events(tracker)
@@ -109,7 +104,7 @@ class ClinicTrackerStore(SQLTrackerStore):
     def _save(self, tracker: DialogueStateTracker) -> None:
         # How many of this tracker's events the database holds, known from its last save here (the
         # conversation lock keeps other servers out meanwhile); otherwise Rasa's count query decides.
-        stored = tracker.__dict__.pop(_STORED, None)
+        stored = take_saved_mark(tracker)
         with self.session_scope() as session:
             if stored is not None and stored[0] <= len(tracker.events):
                 new_events = list(itertools.islice(tracker.events, stored[0], None))
@@ -126,8 +121,8 @@ class ClinicTrackerStore(SQLTrackerStore):
             else:
                 db_state = self._db_state(session, tracker.sender_id)
             session.commit()
-        tracker.__dict__[_STORED] = (len(tracker.events), db_state)
-        self.cache.keep(tracker, len(tracker.events), db_state)
+        mark_saved(tracker, db_state)
+        self.cache.keep(tracker)
 
     def _replay_kept_turns(self) -> None:
         self.spool.replay(self._store_kept_events, transient=(sa.exc.SQLAlchemyError,))
@@ -170,7 +165,10 @@ def _run_hooks(session: Any, tracker: DialogueStateTracker, new_events: List[Any
 
 
 def make_tracker_engine(url: Any) -> sa.engine.Engine:
-    """Rasa's store uses SQLAlchemy's 1.x API, so not a `future` engine; PostgreSQL pool settings from Rasa's env."""
+    """Rasa's store uses SQLAlchemy's 1.x API, so not a `future` engine; PostgreSQL pool settings from Rasa's env.
+
+    Its connections are tested before use: after a database restart Rasa would otherwise fail the next
+    retrieve on a dead connection, start the conversation afresh and lose the turn (tests/test_failure_drills.py)."""
     return db.make_engine(url, future=False, **create_engine_kwargs(url))
 
 

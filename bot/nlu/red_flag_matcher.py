@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 import yaml
-from spacy.matcher import Matcher
 
+from bot.nlu.anchored_matcher import AnchoredMatcher
 from bot.nlu.patient_text import PatientText
 from bot.nlu.red_flag_context import TRIGGER_KINDS, ContextSettings, MessageContext
 from bot.nlu.token_patterns import PatternCompiler
@@ -114,7 +114,10 @@ class RedFlagMatcher:
         compiler = PatternCompiler(
             content.get("lists", {}), self.text.canonical_word, blockers, token_count=lambda w: len(self.text.nlp.make_doc(w))
         )
-        self.matcher = Matcher(self.text.nlp.vocab, validate=validate)
+        common_words = {self.text.canonical_word(w) for w in self.text.nlp.Defaults.stop_words}
+        self.matcher = AnchoredMatcher(
+            self.text.nlp.vocab, validate=validate, word_weight=lambda word: 50.0 if word in common_words else 1.0
+        )
         for kind in TRIGGER_KINDS:
             self._add(compiler, f"ctx:{kind}", ctx.get(kind, []))
         self.categories: Dict[str, Category] = {}
@@ -136,6 +139,7 @@ class RedFlagMatcher:
             for name, tier in self.tiers.items()
         }
         self.text.set_vocabulary(compiler.words_used)
+        self.matcher.build()
         self.pattern_count = len(self.matcher)
 
     def _add(self, compiler: PatternCompiler, key: str, patterns: List[str]) -> None:

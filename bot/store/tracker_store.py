@@ -75,11 +75,16 @@ class ClinicTrackerStore(SQLTrackerStore):
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         self.cache = TrackerCache(max_entries=cache_size)
         self.spool = TurnSpool(Path(spool_folder) if spool_folder else default_spool_folder(self.database_url))
+        # Every turn runs these two statements: built once, so SQLAlchemy compiles them once
+        # (an ORM query or ORM flush rebuilt and re-keyed its statement on every turn).
+        events = self.SQLEvent.__table__
+        self._state_statement = sa.select(sa.func.count(events.c.id), sa.func.max(events.c.id)).where(
+            events.c.sender_id == sa.bindparam("sender_id"))
+        self._insert_statement = events.insert()
 
     def _db_state(self, session: Any, sender_id: Text) -> DbState:
         """(number of events, highest event id) of one conversation: one indexed aggregate query."""
-        count, highest = session.query(sa.func.count(self.SQLEvent.id), sa.func.max(self.SQLEvent.id)).filter(
-            self.SQLEvent.sender_id == sender_id).one()
+        count, highest = session.execute(self._state_statement, {"sender_id": sender_id}).one()
         return int(count), highest
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
@@ -87,6 +92,9 @@ class ClinicTrackerStore(SQLTrackerStore):
         self._replay_kept_turns()  # turns kept during an outage first, so none is missed
         with self.session_scope() as session:
             db_state = self._db_state(session, sender_id)
+        if db_state[0] == 0:  # nothing stored: a new conversation (Rasa's retrieve would read no events)
+            self.cache.forget(sender_id)
+            return None
         kept = self.cache.take(sender_id, db_state)
         return kept if kept is not None else await super().retrieve(sender_id)
 
@@ -104,6 +112,7 @@ class ClinicTrackerStore(SQLTrackerStore):
     def _save(self, tracker: DialogueStateTracker) -> None:
         # How many of this tracker's events the database holds, known from its last save here (the
         # conversation lock keeps other servers out meanwhile); otherwise Rasa's count query decides.
+        # The database state left by the save is read back in the same transaction.
         stored = take_saved_mark(tracker)
         with self.session_scope() as session:
             if stored is not None and stored[0] <= len(tracker.events):
@@ -111,15 +120,9 @@ class ClinicTrackerStore(SQLTrackerStore):
             else:
                 stored = None
                 new_events = list(self._additional_events(session, tracker))
-            rows = [self._event_row(tracker.sender_id, event) for event in new_events]
-            session.add_all(rows)
+            self._insert_events(session, tracker.sender_id, new_events)
             _run_hooks(session, tracker, new_events)
-            session.flush()
-            if stored is not None:  # known count plus what was just inserted (ids only grow)
-                count, highest = stored[1]
-                db_state = (count + len(rows), max([highest or 0, *(row.id for row in rows)]) or None)
-            else:
-                db_state = self._db_state(session, tracker.sender_id)
+            db_state = self._db_state(session, tracker.sender_id)
             session.commit()
         mark_saved(tracker, db_state)
         self.cache.keep(tracker)
@@ -135,7 +138,7 @@ class ClinicTrackerStore(SQLTrackerStore):
                 self.SQLEvent.sender_id == sender_id, self.SQLEvent.timestamp >= first)]
             missing = events_not_stored(events, already)
             replayed = [Event.from_parameters(d) for d in missing]
-            session.add_all([self._event_row(sender_id, event, data) for event, data in zip(replayed, missing)])
+            self._insert_events(session, sender_id, replayed, missing)
             # The hooks look at each message in its conversation (was a form asking?): give them the
             # rebuilt conversation's own event objects where they match.
             tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots if self.domain else [])
@@ -145,16 +148,22 @@ class ClinicTrackerStore(SQLTrackerStore):
         self.cache.forget(sender_id)
         return len(missing)
 
-    def _event_row(self, sender_id: Text, event: Any, data: Optional[dict] = None) -> Any:
-        data = data if data is not None else event.as_dict()
-        return self.SQLEvent(
-            sender_id=sender_id,
-            type_name=event.type_name,
-            timestamp=data.get("timestamp"),
-            intent_name=data.get("parse_data", {}).get("intent", {}).get("name"),
-            action_name=data.get("name"),
-            data=json.dumps(data),
-        )
+    def _insert_events(self, session: Any, sender_id: Text, events: List[Any], datas: Optional[List[dict]] = None) -> None:
+        """One multi-row INSERT of events, with the columns Rasa's SQLTrackerStore.save writes."""
+        if not events:
+            return
+        datas = datas if datas is not None else [event.as_dict() for event in events]
+        session.execute(self._insert_statement, [
+            {
+                "sender_id": sender_id,
+                "type_name": event.type_name,
+                "timestamp": data.get("timestamp"),
+                "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
+                "action_name": data.get("name"),
+                "data": json.dumps(data),
+            }
+            for event, data in zip(events, datas)
+        ])
 
 
 def _run_hooks(session: Any, tracker: DialogueStateTracker, new_events: List[Any]) -> None:

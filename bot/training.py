@@ -1,7 +1,7 @@
 """Trains the Rasa model only when its inputs changed.
 
 The model file is named by a hash of everything that shapes it (config, domain, training
-data, our NLU component code and patterns), so tests and `make run` reuse it.
+data, our NLU component and policy code, the red-flag patterns), so tests and `make run` reuse it.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from typing import Iterable, List
 
 from bot.paths import MODELS, ROOT, SPACY_MODEL
 
-INPUT_GLOBS = ("config.yml", "domain.yml", "data/**/*.yml", "bot/nlu/**/*.py", "bot/nlu/**/*.yml")
+INPUT_GLOBS = ("config.yml", "domain.yml", "data/**/*.yml", "bot/nlu/**/*.py", "bot/nlu/**/*.yml", "bot/policies/**/*.py")
 
 
 def input_files(root: Path = ROOT) -> List[Path]:

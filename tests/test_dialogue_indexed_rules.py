@@ -28,6 +28,10 @@ CONVERSATIONS = [
     ["I don't want to live anymore", "thanks"],
     ["asdfgh qwerty", "zzz", "where are you located", "do you take my insurance", "can I talk to a real person"],
     ["/restart", "hi", "how is it diagnosed", "is it my fault", "how long will it last"],
+    ["hi", "what treatments are there", "what is spinal cord stimulation", "tell me more", "does physical therapy help",
+     "what is radiofrequency ablation", "can I book an appointment", "can someone call me back?", "Sam", "what now",
+     "555 201 4477", "no", "never mind", "ok", "what are your office hours", "is another surgery a good idea",
+     "my bum is numb", "ok", "thanks", "bye", "hi again", "/restart", "where are you located", "thanks"],
 ]
 
 
@@ -36,19 +40,28 @@ def rule_policy_of(agent: Agent) -> IndexedRulePolicy:
 
 
 @pytest.fixture(scope="module")
-def lookups_seen(model_path, stack):
-    """(lookup, states) of every rule lookup made while the conversations ran, with the action server."""
+def conversations_run(model_path, stack):
+    """While the conversations ran (with the action server): (lookup, states) of every rule lookup,
+    and for every prediction whether its states equal the states Rasa's own code makes."""
     agent = Agent.load(str(model_path), action_endpoint=EndpointConfig(url=f"{stack.cfg.action_url}/webhook"),
                        generator=EndpointConfig(type="bot.nlg.ClinicNLG"))
     policy = rule_policy_of(agent)
-    seen = []
+    seen, states_compared = [], []
     original = policy._get_possible_keys
+    original_states = policy._prediction_states
 
     def recording(lookup, states):
         seen.append((lookup, [dict(s) for s in states]))
         return original(lookup, states)
 
+    def comparing(tracker, domain, use_text_for_last_user_input=False, rule_only_data=None):
+        ours = original_states(tracker, domain, use_text_for_last_user_input, rule_only_data)
+        rasas = RulePolicy._prediction_states(policy, tracker, domain, use_text_for_last_user_input, rule_only_data)
+        states_compared.append((tracker.sender_id, len(tracker.events), ours == rasas))
+        return ours
+
     policy._get_possible_keys = recording
+    policy._prediction_states = comparing
 
     async def talk():
         for conversation in CONVERSATIONS:
@@ -57,7 +70,23 @@ def lookups_seen(model_path, stack):
                 await agent.handle_text(text, sender_id=sender)
 
     asyncio.run(talk())
+    return policy, seen, states_compared
+
+
+@pytest.fixture(scope="module")
+def lookups_seen(conversations_run):
+    policy, seen, _ = conversations_run
     return policy, seen
+
+
+def test_states_extended_between_predictions_equal_rasas_rebuilt_states(conversations_run):
+    policy, _, states_compared = conversations_run
+    different = [(sender, events) for sender, events, same in states_compared if not same]
+    assert not different
+    assert len(states_compared) > 150
+    memo = policy._conversation_states
+    assert memo.extended > 100 and memo.computed > 10  # both paths ran (forms and restarts recompute)
+    assert max(events for _, events, _ in states_compared) > 80  # long conversations were compared too
 
 
 def rasas_answer(policy, lookup, states):

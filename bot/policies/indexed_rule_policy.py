@@ -6,18 +6,26 @@ part of a turn's dialogue time. This subclass prepares each rule once (parsed, r
 values as tuples) and, for the newest state, only tests the rules whose last state asks for the
 intent the person just had (plus rules that ask for no intent). It stops as soon as no rule is
 left, or once it is further back in the conversation than the longest remaining rule (such rules
-are applicable from there on, exactly as in Rasa). Everything else (training, contradiction
-checks, loops, fallback) is RulePolicy's own code.
+are applicable from there on, exactly as in Rasa). The conversation's states are extended from the
+previous prediction instead of rebuilt from every event (bot/policies/conversation_states.py).
+Everything else (training, contradiction checks, loops, fallback) is RulePolicy's own code.
 """
 from __future__ import annotations
 
 from typing import Dict, List, Optional, Set, Tuple, Text
 
+from typing import Any
+
+from rasa.core.featurizers.tracker_featurizers import MaxHistoryTrackerFeaturizer
+from rasa.core.policies.policy import SupportedData
 from rasa.core.policies.rule_policy import RulePolicy
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET, USER
-from rasa.shared.core.domain import State
+from rasa.shared.core.domain import Domain, State
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT
+
+from bot.policies.conversation_states import ConversationStates
 
 # One rule state, prepared: (has a previous action?, ((state type, key, required value), ...)).
 PreparedState = Tuple[bool, Tuple[Tuple[Text, Text, object], ...]]
@@ -93,6 +101,29 @@ class IndexedRulePolicy(RulePolicy):
             entry = (lookup, len(lookup), _PreparedLookup(list(lookup), self._rule_key_to_state))
             cache[id(lookup)] = entry
         return entry[2]
+
+    def _prediction_states(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        use_text_for_last_user_input: bool = False,
+        rule_only_data: Optional[Dict[Text, Any]] = None,
+    ) -> List[State]:
+        """Rasa's states for a prediction, with the conversation's states extended rather than rebuilt
+        (bot/policies/conversation_states.py); Rasa's own code for anything but a live conversation."""
+        featurizer = self.featurizer
+        if (
+            type(tracker) is not DialogueStateTracker  # e.g. training trackers, which cache their own states
+            or type(featurizer) is not MaxHistoryTrackerFeaturizer
+            or self.supported_data() == SupportedData.ML_DATA  # states with rule-only turns hidden
+        ):
+            return super()._prediction_states(tracker, domain, use_text_for_last_user_input, rule_only_data)
+        memo = self.__dict__.get("_conversation_states")
+        if memo is None:
+            memo = self.__dict__["_conversation_states"] = ConversationStates()
+        states = memo.past_states(tracker, domain)
+        featurizer._choose_last_user_input([states], use_text_for_last_user_input)
+        return featurizer.slice_state_history(states, featurizer.max_history)
 
     def _get_possible_keys(self, lookup: Dict[Text, Text], states: List[State]) -> Set[Text]:
         if not states:

@@ -1,6 +1,6 @@
 """`python -m bot.rasa_launcher run ...` = `rasa run ...`, without loading TensorFlow when the model needs none,
-with models run by bot.sequential_runner instead of dask, and action-server replies checked by
-bot.remote_action_validation's kept validator (same results, less overhead per turn).
+with models run by bot.sequential_runner instead of dask, and bot.rasa_speedups' exact replacements
+for two of Rasa's per-turn hot spots (same results, less overhead per turn).
 
 Rasa 3.6 imports TensorFlow at start-up (through its policy and featurizer base modules) even when no
 component of the model uses it; that costs about 350 MB of memory per Rasa server and seconds of
@@ -149,11 +149,11 @@ def main(argv: Optional[List[str]] = None) -> None:
         install_inert_tensorflow()
     from rasa.__main__ import main as rasa_main
 
-    from bot.remote_action_validation import use_cached_response_validator
+    from bot import rasa_speedups
     from bot.sequential_runner import use_for_rasa_models
 
     use_for_rasa_models()
-    use_cached_response_validator()
+    rasa_speedups.install()
     freeze_garbage_collection_after_model_load()
 
     sys.argv = ["rasa", *argv]

@@ -64,7 +64,7 @@ class _TokenCounter:
         rows = np.repeat(np.arange(len(per_token), dtype=np.int32), [len(c) for c, _ in per_token])
         columns = np.concatenate([c for c, _ in per_token])
         data = np.concatenate([d for _, d in per_token])
-        return scipy.sparse.coo_matrix((data, (rows, columns)), shape=(len(per_token), self.width), dtype=self.dtype)
+        return scipy.sparse.coo_matrix((data, (rows, columns)), shape=(len(per_token), self.width))  # data has self.dtype
 
     def sentence(self, per_token: List[TokenCounts]) -> scipy.sparse.coo_matrix:
         """One row for the whole message, as transform([" ".join(tokens)]).sort_indices().tocoo()."""
@@ -76,7 +76,7 @@ class _TokenCounter:
             np.add.at(summed, inverse, data)
             columns, data = columns.astype(np.int32), summed
         rows = np.zeros(len(columns), dtype=np.int32)
-        return scipy.sparse.coo_matrix((data, (rows, columns)), shape=(1, self.width), dtype=self.dtype)
+        return scipy.sparse.coo_matrix((data, (rows, columns)), shape=(1, self.width))
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)

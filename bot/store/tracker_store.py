@@ -111,14 +111,16 @@ class ClinicTrackerStore(SQLTrackerStore):
 
     def _save(self, tracker: DialogueStateTracker) -> None:
         # How many of this tracker's events the database holds, known from its last save here (the
-        # conversation lock keeps other servers out meanwhile); otherwise Rasa's count query decides.
+        # conversation lock keeps other servers out meanwhile); for a conversation with nothing stored,
+        # all of it; otherwise Rasa's count (of the events since the latest session start) decides.
         # The database state left by the save is read back in the same transaction.
         stored = take_saved_mark(tracker)
         with self.session_scope() as session:
             if stored is not None and stored[0] <= len(tracker.events):
                 new_events = list(itertools.islice(tracker.events, stored[0], None))
+            elif self._db_state(session, tracker.sender_id)[0] == 0:  # a new conversation: all of it is new
+                new_events = list(tracker.events)
             else:
-                stored = None
                 new_events = list(self._additional_events(session, tracker))
             self._insert_events(session, tracker.sender_id, new_events)
             _run_hooks(session, tracker, new_events)

@@ -1,12 +1,14 @@
-"""Action-server replies are judged exactly as Rasa judges them, with the validator built once
-(bot/remote_action_validation.py): the same replies pass, the same replies fail with Rasa's error."""
+"""bot/rasa_speedups.py answers exactly as Rasa does: action-server replies (the same replies pass,
+the same fail with Rasa's error) and whether a domain is empty."""
 from __future__ import annotations
 
 import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 
-from bot import remote_action_validation
+from rasa.shared.core.domain import Domain
+
+from bot import rasa_speedups
 
 REPLIES = [
     {},
@@ -31,19 +33,27 @@ def outcome(validate, reply):
 
 @pytest.mark.parametrize("reply", REPLIES, ids=[str(r)[:40] for r in REPLIES])
 def test_same_verdict_and_message_as_rasa(reply):
-    ours = outcome(remote_action_validation._validate_action_result, reply)
-    rasa = outcome(remote_action_validation._rasa_validate_action_result, reply)
+    ours = outcome(rasa_speedups._validate_action_result, reply)
+    rasa = outcome(rasa_speedups._rasa_validate_action_result, reply)
     assert ours == rasa
 
 
 def test_some_replies_fail_and_the_message_says_why():
-    verdicts = [outcome(remote_action_validation._validate_action_result, r) for r in REPLIES]
+    verdicts = [outcome(rasa_speedups._validate_action_result, r) for r in REPLIES]
     assert verdicts.count(True) >= 3
     failures = [v for v in verdicts if v is not True]
     assert len(failures) >= 4 and all("Failed to validate Action server response" in v for v in failures)
 
 
-def test_launcher_installs_it(monkeypatch):
-    monkeypatch.setattr(RemoteAction, "_validate_action_result", remote_action_validation._rasa_validate_action_result)
-    remote_action_validation.use_cached_response_validator()
-    assert RemoteAction._validate_action_result is remote_action_validation._validate_action_result
+def test_domain_emptiness_as_rasa_says(agent):
+    domains = [Domain.empty(), agent.domain, Domain.from_dict({"intents": ["greet"]}), Domain.from_dict({})]
+    verdicts = [rasa_speedups._domain_is_empty(d) for d in domains]
+    assert verdicts == [rasa_speedups._rasa_domain_is_empty(d) for d in domains] == [True, False, False, True]
+
+
+def test_install_puts_both_in_place(monkeypatch):
+    monkeypatch.setattr(RemoteAction, "_validate_action_result", rasa_speedups._rasa_validate_action_result)
+    monkeypatch.setattr(Domain, "is_empty", rasa_speedups._rasa_domain_is_empty)
+    rasa_speedups.install()
+    assert RemoteAction._validate_action_result is rasa_speedups._validate_action_result
+    assert Domain.is_empty is rasa_speedups._domain_is_empty

@@ -6,7 +6,7 @@ as stock Rasa serves it (`rasa run`, Rasa's REST channel and SQL tracker store o
 bench/peer_endpoints.yml, bench/peer_credentials.yml). A third column serves the same peer model the
 way this product is served (TensorFlow kept, since its model needs it), to show how much of the
 difference is the serving and how much the pipeline. For each it measures:
-- training time (`rasa train`, cold Rasa cache),
+- training time (cold Rasa cache; the product trained as `make train` does, the peer by `rasa train`),
 - cold start (Rasa server process start -> first reply over REST),
 - per-turn latency p50/p95/p99 with 1 person, and with 20 people at once who pause about a second
   between turns (a fast typist), over the REST channel,
@@ -53,13 +53,16 @@ def python_path() -> str:
     return os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
 
 
-def train(config: Path, workdir: Path, name: str) -> tuple[Path, float]:
-    """Train with a cold Rasa cache (so the time is a real training time), into workdir."""
+def train(config: Path, workdir: Path, name: str, lean: bool) -> tuple[Path, float]:
+    """Train with a cold Rasa cache (so the time is a real training time), into workdir: the product
+    as `make train` trains it (bot.rasa_launcher: no TensorFlow for a config that needs none), the
+    peer with plain `rasa train`."""
     config_copy = workdir / f"{name}-config.yml"  # `rasa train` may rewrite a config's comments
     shutil.copy(config, config_copy)
     env = {**os.environ, "PYTHONPATH": python_path(), "TF_CPP_MIN_LOG_LEVEL": "2", "RASA_TELEMETRY_ENABLED": "false",
            "RASA_CACHE_DIRECTORY": str(workdir / f"cache-{name}")}
-    cmd = [str(Path(sys.executable).with_name("rasa")), "train", "--config", str(config_copy), "--domain", "domain.yml",
+    launcher = [sys.executable, "-m", "bot.rasa_launcher"] if lean else [str(Path(sys.executable).with_name("rasa"))]
+    cmd = [*launcher, "train", "--config", str(config_copy), "--domain", "domain.yml",
            "--data", "data", "--out", str(workdir / "models"), "--fixed-model-name", name]
     log(f"training {name} ({config.name}) ...")
     started = time.monotonic()
@@ -278,7 +281,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help="serve with endpoints.prod.yml: DATABASE_URL (PostgreSQL) and Redis from the environment")
     parser.add_argument("--sanic-workers", type=int, default=1, help="Sanic workers per Rasa server (needs --prod)")
     parser.add_argument("--tensorflow", action="store_true",
-                        help="start Rasa with `rasa run` (TensorFlow loaded) instead of bot.rasa_launcher, as before")
+                        help="train and start the product with plain `rasa train` / `rasa run` (TensorFlow loaded) instead of bot.rasa_launcher")
     parser.add_argument("--endpoints", type=Path, help="another endpoints file (e.g. a variant tracker store)")
     parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="extra environment for the servers")
     parser.add_argument("--no-profile", action="store_true", help="skip the in-process profile and accuracy")
@@ -307,7 +310,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             if args.model:
                 models[name], train_s = args.model, None
             else:
-                models[name], train_s = train(config, workdir, name)
+                models[name], train_s = train(config, workdir, name, lean=name == "product" and not args.tensorflow)
             results[name] = {"train_s": train_s and round(train_s, 1), "config": str(config), "loadavg_before": loadavg_before}
         actions.start()
         servings = {"product": ("product", base)}

@@ -1,4 +1,5 @@
-"""`python -m bot.rasa_launcher run ...` = `rasa run ...`, without loading TensorFlow when the model needs none,
+"""`python -m bot.rasa_launcher run|train ...` = `rasa run|train ...`, without loading TensorFlow when the
+model (or, for training, the config) needs none,
 with models run by bot.sequential_runner instead of dask, and bot.rasa_speedups' exact replacements
 for two of Rasa's per-turn hot spots (same results, less overhead per turn).
 
@@ -142,10 +143,33 @@ def model_argument(argv: List[str]) -> Optional[Path]:
     return None
 
 
+def config_components(config: Path) -> Optional[Set[str]]:
+    """The component classes a config.yml names (pipeline and policies), as full class paths where
+    Rasa's short name is a known one (unknown short names are kept as they are); None when the
+    pipeline or the policies are left empty, which means Rasa's defaults (DIET, TED: TensorFlow)."""
+    import yaml
+
+    content = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+    if not content.get("pipeline") or not content.get("policies"):
+        return None
+    known = {path.rsplit(".", 1)[1]: path for path in TF_FREE_RASA_COMPONENTS}
+    return {known.get(item.get("name", ""), item.get("name", "")) for key in ("pipeline", "policies") for item in content[key]}
+
+
+def tensorflow_free(argv: List[str]) -> bool:
+    """Whether this Rasa command can run without TensorFlow: serving a model whose components are
+    all TensorFlow-free, or training a config whose components are."""
+    if argv and argv[0] == "train":
+        config = Path(argv[argv.index("--config") + 1]) if "--config" in argv[:-1] else Path("config.yml")
+        components = config_components(config) if config.is_file() else None
+        return components is not None and not needs_tensorflow(components)
+    model = model_argument(argv)
+    return bool(model and model.is_file() and not needs_tensorflow(model_components(model)))
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
-    model = model_argument(argv)
-    if model and model.is_file() and not needs_tensorflow(model_components(model)):
+    if tensorflow_free(argv):
         install_inert_tensorflow()
     from rasa.__main__ import main as rasa_main
 

@@ -43,10 +43,6 @@ def model_path(root: Path = ROOT) -> Path:
     return MODELS / f"clinic-{fingerprint(root)}.tar.gz"
 
 
-def rasa_executable() -> str:
-    return str(Path(sys.executable).with_name("rasa"))
-
-
 def ensure_trained(force: bool = False) -> Path:
     """Return the path of an up-to-date model, training it first if needed."""
     MODELS.mkdir(parents=True, exist_ok=True)
@@ -59,7 +55,7 @@ def ensure_trained(force: bool = False) -> Path:
         print(f"[train] training {target.name} (data, config or domain changed)", flush=True)
         started = time.monotonic()
         cmd = [
-            rasa_executable(), "train",
+            sys.executable, "-m", "bot.rasa_launcher", "train",  # = `rasa train`, without TensorFlow when not needed
             "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
             "--out", str(MODELS), "--fixed-model-name", target.name[: -len(".tar.gz")],
         ]

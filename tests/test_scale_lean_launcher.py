@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.rasa_launcher import model_components, needs_tensorflow
+from bot.paths import ROOT
+from bot.rasa_launcher import model_components, needs_tensorflow, tensorflow_free
 from bot.stack import Stack, free_port
 from scale_support import is_failure_reply, post, reply_texts
 
@@ -32,6 +33,19 @@ def test_models_with_tensorflow_components_keep_the_real_tensorflow():
     assert needs_tensorflow({"rasa.nlu.classifiers.diet_classifier.DIETClassifier", "rasa.nlu.utils.spacy_utils.SpacyNLP"})
     assert needs_tensorflow({"rasa.core.policies.ted_policy.TEDPolicy"})
     assert needs_tensorflow({"someone_elses.components.Unknown"})
+
+
+def test_training_skips_tensorflow_only_for_configs_that_need_none(tmp_path):
+    assert tensorflow_free(["train", "--config", str(ROOT / "config.yml"), "--domain", "domain.yml"])
+    assert not tensorflow_free(["train", "--config", str(ROOT / "bench" / "peer_config.yml")])  # empty: DIET, TED
+    with_diet = tmp_path / "diet.yml"
+    with_diet.write_text("pipeline:\n  - name: WhitespaceTokenizer\n  - name: DIETClassifier\n"
+                         "policies:\n  - name: RulePolicy\n", encoding="utf-8")
+    assert not tensorflow_free(["train", "--config", str(with_diet)])
+    no_policies = tmp_path / "no_policies.yml"
+    no_policies.write_text("pipeline:\n  - name: WhitespaceTokenizer\n", encoding="utf-8")
+    assert not tensorflow_free(["train", "--config", str(no_policies)])  # Rasa's default policies include TED
+    assert not tensorflow_free(["train", "--config", str(tmp_path / "missing.yml")])
 
 
 def test_the_lean_server_answers_exactly_like_plain_rasa_run_without_loading_tensorflow(stack, tmp_path):

@@ -34,6 +34,7 @@ from typing import Dict, List, Optional
 
 from bench.load import LoadResult, run_load
 from bot.paths import ROOT, VAR
+from bot.rasa_launcher import rasa_command_prefix
 from bot.stack import Stack, StackConfig, free_port, rasa_command, tail
 
 PEER_CONFIG = Path(__file__).with_name("peer_config.yml")
@@ -61,8 +62,7 @@ def train(config: Path, workdir: Path, name: str, lean: bool) -> tuple[Path, flo
     shutil.copy(config, config_copy)
     env = {**os.environ, "PYTHONPATH": python_path(), "TF_CPP_MIN_LOG_LEVEL": "2", "RASA_TELEMETRY_ENABLED": "false",
            "RASA_CACHE_DIRECTORY": str(workdir / f"cache-{name}")}
-    launcher = [sys.executable, "-m", "bot.rasa_launcher"] if lean else [str(Path(sys.executable).with_name("rasa"))]
-    cmd = [*launcher, "train", "--config", str(config_copy), "--domain", "domain.yml",
+    cmd = [*rasa_command_prefix(lean), "train", "--config", str(config_copy), "--domain", "domain.yml",
            "--data", "data", "--out", str(workdir / "models"), "--fixed-model-name", name]
     log(f"training {name} ({config.name}) ...")
     started = time.monotonic()

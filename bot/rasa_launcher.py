@@ -52,6 +52,11 @@ OWN_COMPONENT_PREFIX = "bot."  # this project's components import no TensorFlow
 TF_MODULES = ("tensorflow", "tensorflow_addons", "tensorflow_text", "tensorflow_hub", "tensorflow_probability", "keras")
 
 
+def rasa_command_prefix(lean: bool = True) -> List[str]:
+    """How to start a Rasa command (`run`, `train`, ...): through this launcher, or as plain `rasa`."""
+    return [sys.executable, "-m", "bot.rasa_launcher"] if lean else [str(Path(sys.executable).with_name("rasa"))]
+
+
 def model_components(model: Path) -> Set[str]:
     """The component classes a trained model runs at prediction time (from its metadata.json)."""
     with tarfile.open(model, "r:gz") as archive:
@@ -136,8 +141,9 @@ def freeze_garbage_collection_after_model_load() -> None:
     rasa.core.run.load_agent_on_start = load_then_freeze
 
 
-def model_argument(argv: List[str]) -> Optional[Path]:
-    for flag in ("--model", "-m"):
+def path_argument(argv: List[str], *flags: str) -> Optional[Path]:
+    """The path given after the first of these flags on the command line, if any."""
+    for flag in flags:
         if flag in argv and argv.index(flag) + 1 < len(argv):
             return Path(argv[argv.index(flag) + 1])
     return None
@@ -160,10 +166,10 @@ def tensorflow_free(argv: List[str]) -> bool:
     """Whether this Rasa command can run without TensorFlow: serving a model whose components are
     all TensorFlow-free, or training a config whose components are."""
     if argv and argv[0] == "train":
-        config = Path(argv[argv.index("--config") + 1]) if "--config" in argv[:-1] else Path("config.yml")
+        config = path_argument(argv, "--config", "-c") or Path("config.yml")
         components = config_components(config) if config.is_file() else None
         return components is not None and not needs_tensorflow(components)
-    model = model_argument(argv)
+    model = path_argument(argv, "--model", "-m")
     return bool(model and model.is_file() and not needs_tensorflow(model_components(model)))
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from bot.paths import ROOT, VAR
+from bot.rasa_launcher import rasa_command_prefix
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -133,9 +134,8 @@ def services(cfg: StackConfig) -> List[Service]:
 
 
 def rasa_command(cfg: StackConfig, port: int) -> List[str]:
-    launcher = [sys.executable, "-m", "bot.rasa_launcher"] if cfg.lean_rasa else [str(Path(sys.executable).parent / "rasa")]
     cmd = [
-        *launcher, "run",
+        *rasa_command_prefix(cfg.lean_rasa), "run",
         "--model", str(cfg.model),
         "--endpoints", str(cfg.endpoints),
         "--credentials", str(cfg.credentials),

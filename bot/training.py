@@ -9,12 +9,12 @@ import fcntl
 import hashlib
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Iterable, List
 
 from bot.paths import MODELS, ROOT, SPACY_MODEL
+from bot.rasa_launcher import rasa_command_prefix
 
 INPUT_GLOBS = ("config.yml", "domain.yml", "data/**/*.yml", "bot/nlu/**/*.py", "bot/nlu/**/*.yml", "bot/policies/**/*.py")
 
@@ -55,7 +55,7 @@ def ensure_trained(force: bool = False) -> Path:
         print(f"[train] training {target.name} (data, config or domain changed)", flush=True)
         started = time.monotonic()
         cmd = [
-            sys.executable, "-m", "bot.rasa_launcher", "train",  # = `rasa train`, without TensorFlow when not needed
+            *rasa_command_prefix(), "train",  # = `rasa train`, without TensorFlow when the config needs none
             "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
             "--out", str(MODELS), "--fixed-model-name", target.name[: -len(".tar.gz")],
         ]

@@ -59,24 +59,23 @@ class _TokenCounter:
             self.memo[token] = counts
         return counts
 
-    def sequence(self, per_token: List[TokenCounts]) -> scipy.sparse.coo_matrix:
-        """One row per token, as transform(tokens).sort_indices().tocoo()."""
+    def features(self, tokens: List[str], with_sentence: bool) -> Tuple[scipy.sparse.coo_matrix, Optional[scipy.sparse.coo_matrix]]:
+        """As Rasa's: transform(tokens) (one row per token) and, if asked, transform([" ".join(tokens)]),
+        each with sorted indices, as COO matrices."""
+        per_token = [self(token) for token in tokens]
+        columns = np.concatenate([c for c, _ in per_token])
+        data = np.concatenate([d for _, d in per_token])  # already of self.dtype
         rows = np.repeat(np.arange(len(per_token), dtype=np.int32), [len(c) for c, _ in per_token])
-        columns = np.concatenate([c for c, _ in per_token])
-        data = np.concatenate([d for _, d in per_token])
-        return scipy.sparse.coo_matrix((data, (rows, columns)), shape=(len(per_token), self.width))  # data has self.dtype
-
-    def sentence(self, per_token: List[TokenCounts]) -> scipy.sparse.coo_matrix:
-        """One row for the whole message, as transform([" ".join(tokens)]).sort_indices().tocoo()."""
-        columns = np.concatenate([c for c, _ in per_token])
-        data = np.concatenate([d for _, d in per_token])
-        if len(per_token) > 1:
-            columns, inverse = np.unique(columns, return_inverse=True)
-            summed = np.zeros(len(columns), dtype=self.dtype)
-            np.add.at(summed, inverse, data)
-            columns, data = columns.astype(np.int32), summed
-        rows = np.zeros(len(columns), dtype=np.int32)
-        return scipy.sparse.coo_matrix((data, (rows, columns)), shape=(1, self.width))
+        sequence = scipy.sparse.coo_matrix((data, (rows, columns)), shape=(len(per_token), self.width))
+        if not with_sentence:
+            return sequence, None
+        # The same column in several tokens: add their counts (new arrays, not shared with `sequence`).
+        columns, inverse = np.unique(columns, return_inverse=True)
+        summed = np.zeros(len(columns), dtype=self.dtype)
+        np.add.at(summed, inverse, data)
+        sentence = scipy.sparse.coo_matrix((summed, (np.zeros(len(columns), dtype=np.int32), columns.astype(np.int32))),
+                                           shape=(1, self.width))
+        return sequence, sentence
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
@@ -106,8 +105,8 @@ class LeanCountVectorsFeaturizer(CountVectorsFeaturizer):
                 sequence_features.append(None)
                 sentence_features.append(None)
                 continue
-            per_token = [counter(token) for token in tokens]
-            sequence_features.append(counter.sequence(per_token))
-            sentence_features.append(counter.sentence(per_token) if attribute in DENSE_FEATURIZABLE_ATTRIBUTES else None)
+            sequence, sentence = counter.features(tokens, with_sentence=attribute in DENSE_FEATURIZABLE_ATTRIBUTES)
+            sequence_features.append(sequence)
+            sentence_features.append(sentence)
         return sequence_features, sentence_features
 

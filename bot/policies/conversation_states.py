@@ -11,13 +11,11 @@ before (a restart or new session, an undo, a form's own action or a new form, wh
 events, it computes the states from scratch exactly as Rasa does. The states handed out are
 copies: RulePolicy edits the newest one (text or intent).
 
-Kept in memory only: at most `max_conversations`, and none idle for more than `ttl_s` seconds.
+Kept in memory only, bounded in number and idle time (bot/idle_lru.py).
 tests/test_dialogue_indexed_rules.py compares the states with Rasa's at every prediction.
 """
 from __future__ import annotations
 
-import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
@@ -33,6 +31,8 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.idle_lru import IdleLRU
+
 HISTORY_REWRITING_EVENTS = (Restarted, SessionStarted, ActionReverted, UserUtteranceReverted)
 
 
@@ -43,7 +43,6 @@ class _Kept:
     replayed: DialogueStateTracker  # a tracker with every applied event replayed
     states: List[State]  # Rasa's past_states for these events
     domain: Domain
-    used_at: float
 
 
 def _loop_names(events) -> frozenset:
@@ -62,17 +61,14 @@ def _describe(domain: Domain, tracker: DialogueStateTracker) -> State:
 
 class ConversationStates:
     def __init__(self, max_conversations: int = 500, ttl_s: float = 900.0) -> None:
-        self.max_conversations = max_conversations
-        self.ttl_s = ttl_s
-        self._kept: "OrderedDict[str, _Kept]" = OrderedDict()
+        self._kept: IdleLRU[_Kept] = IdleLRU(max_conversations, ttl_s)
         self.extended = self.computed = 0  # how often each path ran (for tests and benchmarks)
 
     def past_states(self, tracker: DialogueStateTracker, domain: Domain) -> List[State]:
         """= tracker.past_states(domain), as fresh copies."""
         events = tuple(tracker.events)
-        kept = self._kept.pop(tracker.sender_id, None)
-        now = time.monotonic()
-        new_events = self._appended(kept, events, domain, now) if kept else None
+        kept = self._kept.pop(tracker.sender_id)
+        new_events = self._appended(kept, events, domain) if kept else None
         if new_events is None:
             kept = self._compute(tracker, events, domain)
             self.computed += 1
@@ -80,14 +76,14 @@ class ConversationStates:
             self._extend(kept, new_events, domain)
             kept.events = events
             self.extended += 1
-        kept.used_at = now
-        self._keep(tracker.sender_id, kept, now)
+        self._kept.put(tracker.sender_id, kept)
         return _copy(kept.states)
 
-    def _appended(self, kept: _Kept, events: Tuple[Event, ...], domain: Domain, now: float) -> Optional[Tuple[Event, ...]]:
+    @staticmethod
+    def _appended(kept: _Kept, events: Tuple[Event, ...], domain: Domain) -> Optional[Tuple[Event, ...]]:
         """The new events, if Rasa's states for `events` are the kept states extended by them; else None."""
         seen = len(kept.events)
-        if kept.domain is not domain or now - kept.used_at > self.ttl_s or len(events) < seen:
+        if kept.domain is not domain or len(events) < seen:
             return None
         if any(a is not b for a, b in zip(kept.events, events)):
             return None
@@ -105,33 +101,20 @@ class ConversationStates:
     def _compute(tracker: DialogueStateTracker, events: Tuple[Event, ...], domain: Domain) -> _Kept:
         """Domain.states_for_tracker_history over DialogueStateTracker.generate_all_prior_trackers."""
         replayed = tracker.init_copy()
-        states: List[State] = []
-        for event in tracker.applied_events():
-            if isinstance(event, ActionExecuted):
-                states.append(_describe(domain, replayed))
-            replayed.update(event)
-        states.append(_describe(domain, replayed))
-        return _Kept(events, _loop_names(events), replayed, states, domain, 0.0)
+        states = _replay(domain, replayed, tracker.applied_events(), [])
+        return _Kept(events, _loop_names(events), replayed, states, domain)
 
     @staticmethod
     def _extend(kept: _Kept, new_events: Tuple[Event, ...], domain: Domain) -> None:
-        if not new_events:
-            return
-        states = kept.states[:-1]  # the last one described the end of the old events
-        for event in new_events:
-            if isinstance(event, ActionExecuted):
-                states.append(_describe(domain, kept.replayed))
-            kept.replayed.update(event)
-        states.append(_describe(domain, kept.replayed))
-        kept.states = states
+        # The last kept state described the end of the old events: the new ones continue from there.
+        kept.states = _replay(domain, kept.replayed, new_events, kept.states[:-1])
 
-    def _keep(self, sender_id: str, kept: _Kept, now: float) -> None:
-        self._kept[sender_id] = kept
-        while self._kept:
-            oldest_id, oldest = next(iter(self._kept.items()))
-            if len(self._kept) <= self.max_conversations and now - oldest.used_at <= self.ttl_s:
-                break
-            del self._kept[oldest_id]
 
-    def forget(self, sender_id: str) -> None:
-        self._kept.pop(sender_id, None)
+def _replay(domain: Domain, replayed: DialogueStateTracker, events, states: List[State]) -> List[State]:
+    """Applies events to `replayed`, adding the state before each action and, last, the state after all."""
+    for event in events:
+        if isinstance(event, ActionExecuted):
+            states.append(_describe(domain, replayed))
+        replayed.update(event)
+    states.append(_describe(domain, replayed))
+    return states

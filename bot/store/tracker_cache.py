@@ -20,18 +20,16 @@ Ownership rules, so that a half-finished turn can never leak into the next one:
 - a tracker whose events changed after its save (an unsaved change) no longer matches its
   mark and is not handed out.
 
-Entries expire after `ttl_s` idle seconds (a purged conversation does not linger in memory) and
-the least recently used are dropped beyond `max_entries`.
+Bounded in number and idle time by bot/idle_lru.py (a purged conversation does not linger in memory).
 """
 from __future__ import annotations
 
 import threading
-import time
-from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Optional, Tuple
 
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.idle_lru import IdleLRU
 
 DbState = Tuple[int, Optional[int]]  # (number of events, highest event id) of one conversation
 _STORED = "_clinic_stored"  # on a tracker saved here: (its events the database holds, the database state after)
@@ -47,51 +45,31 @@ def take_saved_mark(tracker: DialogueStateTracker) -> Optional[Tuple[int, DbStat
     return tracker.__dict__.pop(_STORED, None)
 
 
-@dataclass
-class _Entry:
-    tracker: DialogueStateTracker
-    kept_at: float
-
-
 class TrackerCache:
     def __init__(self, max_entries: int = 2000, ttl_s: float = 900.0) -> None:
-        self.max_entries = max_entries
-        self.ttl_s = ttl_s
-        self._entries: "OrderedDict[str, _Entry]" = OrderedDict()
+        self._entries: IdleLRU[DialogueStateTracker] = IdleLRU(max_entries, ttl_s)
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
     def keep(self, tracker: DialogueStateTracker) -> None:
         """After a successful save (the tracker carries its `mark_saved`)."""
-        if self.max_entries <= 0:
-            return
-        now = time.monotonic()
         with self._lock:
-            self._entries.pop(tracker.sender_id, None)
-            self._entries[tracker.sender_id] = _Entry(tracker, now)
-            # Oldest first: drop what is over the limit or idle too long (it would not be used anyway).
-            while self._entries and (len(self._entries) > self.max_entries
-                                     or now - next(iter(self._entries.values())).kept_at > self.ttl_s):
-                self._entries.popitem(last=False)
+            self._entries.put(tracker.sender_id, tracker)
 
     def take(self, sender_id: str, db_state: DbState) -> Optional[DialogueStateTracker]:
         """The kept tracker if nothing changed it since its save and the database still matches; removed either way."""
         with self._lock:
-            entry = self._entries.pop(sender_id, None)
-        if (
-            entry is None
-            or entry.tracker.__dict__.get(_STORED) != (len(entry.tracker.events), db_state)
-            or time.monotonic() - entry.kept_at > self.ttl_s
-        ):
+            tracker = self._entries.pop(sender_id)
+        if tracker is None or tracker.__dict__.get(_STORED) != (len(tracker.events), db_state):
             self.misses += 1
             return None
         self.hits += 1
-        return entry.tracker
+        return tracker
 
     def forget(self, sender_id: str) -> None:
         with self._lock:
-            self._entries.pop(sender_id, None)
+            self._entries.discard(sender_id)
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -92,11 +92,10 @@ class ClinicTrackerStore(SQLTrackerStore):
         self._replay_kept_turns()  # turns kept during an outage first, so none is missed
         with self.session_scope() as session:
             db_state = self._db_state(session, sender_id)
-        if db_state[0] == 0:  # nothing stored: a new conversation (Rasa's retrieve would read no events)
-            self.cache.forget(sender_id)
-            return None
         kept = self.cache.take(sender_id, db_state)
-        return kept if kept is not None else await super().retrieve(sender_id)
+        if kept is not None or db_state[0] == 0:  # nothing stored: Rasa's retrieve would read no events
+            return kept
+        return await super().retrieve(sender_id)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         await self.stream_events(tracker)

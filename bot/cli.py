@@ -30,7 +30,7 @@ def _check_clinic() -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from bot.paths import default_database_url
-    from bot.stack import Stack, StackConfig
+    from bot.stack import Stack, StackConfig, StartCancelled
     from bot.store import migrate
     from bot.training import ensure_trained
 
@@ -62,16 +62,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if prod:
         cfg = profiles.prod_stack_config(cfg, [args.rasa_port_2], redis)
     stack = Stack(cfg)
-    print("[serve] starting (the Rasa server needs about half a minute)...", flush=True)
-    started = time.monotonic()
-    stack.start()
-    print(f"[serve] ready in {time.monotonic() - started:.0f} s", flush=True)
-    for svc in stack.services:
-        print(f"  {svc.name:<14} {svc.public_url}")
-    print(f"  database       {_without_password(database_url)}")
-    if prod:
-        print(f"  lock store     {redis.describe()}")
-    print("Press Ctrl-C to stop.", flush=True)
+    # The handlers go in before the first process starts: a signal then only sets a flag, so it can never
+    # interrupt Popen half-way (a child started but not recorded) or land between start-up and the loop.
     stopping = {"now": False}
 
     def _stop(*_):
@@ -79,13 +71,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
+    print("[serve] starting (the Rasa server needs about half a minute)...", flush=True)
+    started = time.monotonic()
     try:
+        stack.start(cancelled=lambda: stopping["now"])
+        print(f"[serve] ready in {time.monotonic() - started:.0f} s", flush=True)
+        for svc in stack.services:
+            print(f"  {svc.name:<14} {svc.public_url}")
+        print(f"  database       {_without_password(database_url)}")
+        if prod:
+            print(f"  lock store     {redis.describe()}")
+        print("Press Ctrl-C to stop.", flush=True)
         while not stopping["now"]:
             for svc in stack.services:
                 if svc.process.poll() is not None:
                     print(f"[serve] {svc.name} stopped unexpectedly (exit {svc.process.returncode}); see {svc.log_path}")
                     stopping["now"] = True
             time.sleep(0.5)
+    except StartCancelled:
+        pass  # stopped below, like any other stop
     finally:
         print("\n[serve] stopping...", flush=True)
         stack.stop()

@@ -14,7 +14,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 from bot.paths import ROOT, VAR
 from bot.rasa_launcher import rasa_command_prefix
@@ -147,16 +147,31 @@ def rasa_command(cfg: StackConfig, port: int) -> List[str]:
     return cmd
 
 
+class StartCancelled(Exception):
+    """Start-up was asked to stop (Ctrl-C / SIGTERM) before every service was ready."""
+
+
+def _never() -> bool:
+    return False
+
+
 class Stack:
     def __init__(self, cfg: StackConfig) -> None:
         self.cfg = cfg
         self.services = services(cfg)
 
-    def start(self, timeout: float = 240.0) -> "Stack":
+    def start(self, timeout: float = 240.0, cancelled: Callable[[], bool] = _never) -> "Stack":
+        """Start every service and wait until each answers.
+
+        `cancelled` is polled between steps: a caller whose signal handler only sets a flag (bot serve)
+        never has an exception land inside Popen, where a child could be started but not recorded.
+        """
         self.cfg.log_dir.mkdir(parents=True, exist_ok=True)
         env = self.cfg.env()
         try:
             for svc in self.services:
+                if cancelled():
+                    raise StartCancelled()
                 svc.log_path = self.cfg.log_dir / (svc.name.replace(" ", "_") + ".log")
                 with open(svc.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
                     svc.process = subprocess.Popen(
@@ -164,14 +179,16 @@ class Stack:
                     )
             deadline = time.monotonic() + timeout
             for svc in self.services:
-                self._wait_ready(svc, deadline)
+                self._wait_ready(svc, deadline, cancelled)
         except BaseException:  # Ctrl-C or a failure while starting: nothing may be left running
             self.stop()
             raise
         return self
 
-    def _wait_ready(self, svc: Service, deadline: float) -> None:
+    def _wait_ready(self, svc: Service, deadline: float, cancelled: Callable[[], bool] = _never) -> None:
         while time.monotonic() < deadline:
+            if cancelled():
+                raise StartCancelled()
             if svc.process.poll() is not None:
                 raise RuntimeError(f"{svc.name} exited with {svc.process.returncode}:\n{tail(svc.log_path)}")
             try:

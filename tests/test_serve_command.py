@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 import requests
 
 from bot.paths import ROOT
@@ -58,18 +59,26 @@ def test_serve_prints_urls_answers_and_stops_cleanly_on_ctrl_c(model_path, tmp_p
         assert not port_open(port), f"{name} {port} still listening after Ctrl-C"
 
 
-def test_ctrl_c_while_starting_leaves_nothing_running(model_path, tmp_path):
+@pytest.mark.parametrize("moment", ["as start-up begins", "once the action server listens"])
+def test_ctrl_c_while_starting_leaves_nothing_running(model_path, tmp_path, moment):
     proc, ports = start_serve(tmp_path)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not port_open(ports["ACTION_PORT"]):
-        time.sleep(0.2)  # some servers are up, the Rasa server is still loading
-    assert port_open(ports["ACTION_PORT"])
+    first = ""
+    while "[serve] starting" not in first:  # printed just before the first process is started
+        line = proc.stdout.readline()
+        assert line, first
+        first += line
+    if moment == "once the action server listens":
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not port_open(ports["ACTION_PORT"]):
+            time.sleep(0.2)  # some servers are up, the Rasa server is still loading
+        assert port_open(ports["ACTION_PORT"])
     proc.send_signal(signal.SIGINT)
-    output, _ = proc.communicate(timeout=60)
+    output, _ = proc.communicate(timeout=120)
+    output = first + output
     assert "Press Ctrl-C" not in output
-    time.sleep(1)
+    assert "[serve] stopped." in output and proc.returncode == 0, output[-2000:]
     for name, port in ports.items():
-        assert not port_open(port), f"{name} {port} still listening after Ctrl-C during start-up:\n{output[-2000:]}"
+        assert not port_open(port), f"{name} {port} still listening after Ctrl-C {moment}:\n{output[-2000:]}"
 
 
 def test_serve_refuses_to_start_with_a_broken_clinic_file(tmp_path):

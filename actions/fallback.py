@@ -21,6 +21,14 @@ MIN_CONFIDENCE = 0.05  # below this an intent is noise, not a plausible meaning
 REJECT_INTENT = "out_of_scope"  # Rasa's two-stage fallback treats this intent as "no"
 TALK_TO_CLINIC = {"title": "Talk to the clinic", "payload": "How do I contact the clinic?"}
 SKIPPED_INTENTS = {"nlu_fallback", REJECT_INTENT}
+# A button must never carry a red-flag intent: a click would tell someone who reported nothing to go to
+# the ER or call 988, and file a false alert for staff. Those guesses are offered as the warning-signs answer.
+RED_FLAG_PREFIX = "red_flag_"
+WARNING_SIGNS_INTENT = "edu_warning_signs"
+
+
+def _offered_intent(name: Text) -> Text:
+    return WARNING_SIGNS_INTENT if name.startswith(RED_FLAG_PREFIX) else name
 
 
 def suggestions(intent_ranking: List[Dict[Text, Any]], kb: knowledge.Knowledge) -> List[Dict[Text, str]]:
@@ -31,6 +39,7 @@ def suggestions(intent_ranking: List[Dict[Text, Any]], kb: knowledge.Knowledge) 
         name = candidate.get("name")
         if not name or name in SKIPPED_INTENTS or (candidate.get("confidence") or 0.0) < MIN_CONFIDENCE:
             continue
+        name = _offered_intent(name)
         title = kb.title_for(name)
         if not title or title in seen_titles:
             continue

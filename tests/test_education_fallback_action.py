@@ -29,8 +29,13 @@ def test_at_most_three_and_one_button_per_title():
     many = ranking(("red_flag_emergency", 0.2), ("red_flag_urgent", 0.19), ("edu_outlook", 0.18),
                    ("edu_symptoms", 0.17), ("edu_causes", 0.16))
     got = suggestions(many, KB)
-    assert [b["payload"] for b in got] == ["/red_flag_emergency", "/edu_outlook", "/edu_symptoms"]
-    assert len(got) == MAX_SUGGESTIONS  # the two red-flag intents share one title, so one button
+    assert [b["payload"] for b in got] == ["/edu_warning_signs", "/edu_outlook", "/edu_symptoms"]
+    assert len(got) == MAX_SUGGESTIONS  # the two red-flag guesses become one warning-signs button
+
+
+def test_a_red_flag_guess_is_offered_as_the_warning_signs_answer_never_as_a_tier():
+    got = suggestions(ranking(("nlu_fallback", 0.3), ("red_flag_crisis", 0.2), ("red_flag_denied", 0.15)), KB)
+    assert got == [{"title": KB.topics["edu_warning_signs"].title, "payload": "/edu_warning_signs"}]
 
 
 def run(latest_message):

@@ -18,6 +18,7 @@ from bot.paths import DEFAULT_CLINIC_FILE
 from bot.phone import parse_us_phone
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+SPANISH_DAYS = dict(zip(DAYS, ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")))
 REQUIRED_TEXT = ("name", "address", "phone", "email", "emergency_number", "crisis_line")
 OPTIONAL_FIELDS = ("website", "timezone", "hours")
 _HOURS_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
@@ -46,8 +47,8 @@ class Clinic:
     def phone_e164(self) -> str:
         return parse_us_phone(self.phone).e164 or ""
 
-    def hours_text(self) -> str:
-        """Office hours in plain words, grouping days with the same times."""
+    def hours_text(self, language: str = "en") -> str:
+        """Office hours in plain words, grouping days with the same times (English or Spanish)."""
         groups: list = []
         for day in DAYS:
             span = self.hours.get(day)
@@ -59,9 +60,16 @@ class Clinic:
         for days, span in groups:
             if span is None:
                 continue
-            label = days[0].title() if len(days) == 1 else f"{days[0].title()} to {days[-1].title()}"
-            parts.append(f"{label}, {_clock(span[0])} to {_clock(span[1])}")
-        return "; ".join(parts) if parts else "by appointment"
+            if language == "es":
+                names = [SPANISH_DAYS[d] for d in days]
+                label = names[0] if len(names) == 1 else f"{names[0]} a {names[-1]}"
+                parts.append(f"{label}, de {span[0]:%H:%M} a {span[1]:%H:%M}")
+            else:
+                label = days[0].title() if len(days) == 1 else f"{days[0].title()} to {days[-1].title()}"
+                parts.append(f"{label}, {_clock(span[0])} to {_clock(span[1])}")
+        if not parts:
+            return "con cita previa" if language == "es" else "by appointment"
+        return "; ".join(parts)
 
     def next_opening(self, now: datetime) -> datetime:
         """When the clinic is next open (now, if it is open), in the clinic's local time."""
@@ -112,6 +120,7 @@ class Clinic:
             "clinic_email": self.email,
             "clinic_website": self.website,
             "clinic_hours": self.hours_text(),
+            "clinic_hours_es": self.hours_text("es"),
             "emergency_number": self.emergency_number,
             "crisis_line": self.crisis_line,
         }

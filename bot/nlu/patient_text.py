@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
@@ -40,6 +41,13 @@ def fever_value(text: str) -> bool:
     if unit == "f" or (unit is None and 95.0 <= value <= 110.0):
         return 100.4 <= value <= 110.0
     return False
+
+
+def fold_accents(text: str) -> str:
+    """"oriné" -> "orine", "pipí" -> "pipi": Spanish is typed with and without accents alike."""
+    if text.isascii():
+        return text
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:
@@ -102,7 +110,8 @@ class PatientText:
     # ---------------------------------------------------------------- canonical forms
     def canonical_word(self, word: str) -> str:
         """Canonical form of one word as written in a pattern (no typo correction)."""
-        return self._canonical(word.lower(), word.lower())
+        lower = fold_accents(word.lower())
+        return self._canonical(lower, lower)
 
 
     def _canonical(self, lower: str, norm: str) -> str:
@@ -166,9 +175,9 @@ class PatientText:
         for token in doc:
             if token.is_space:
                 continue
-            lower = token.lower_
+            lower = fold_accents(token.lower_)
             collapsed = _REPEATS.sub(r"\1\1", lower)
-            canonical = self._canonical(collapsed, token.norm_ if token.norm_ != lower else collapsed)
+            canonical = self._canonical(collapsed, token.norm_ if token.norm_ != token.lower_ else collapsed)
             if canonical == collapsed and not self.is_known(collapsed):
                 canonical = self.correct(collapsed) or canonical
             token.norm_ = canonical

@@ -18,7 +18,9 @@ The rules, per finding:
   (same-day signs such as a fever); an emergency sign that came and went is still reported.
 - historical: said to be in the past ("years ago", "before my surgery"), unless the message
   says it is back ("it came back", "again")
-- hypothetical: a question about what a treatment does ("can RFA cause numbness?") or a
+- other subject: an animal or a thing is the subject ("my dog's back legs are giving out", "the pipe
+  is leaking"); a person other than the writer still counts ("my dad can't pee")
+- hypothetical: advice quoted back ("I was told to go to the ER if..."), a question about what a treatment does ("can RFA cause numbness?") or a
   statement about risks ("risk of paralysis"); never applied to suicidal thoughts, and undone
   by "that's what is happening to me"
 False negatives cost far more than false positives, so every rule is deliberately narrow.
@@ -33,6 +35,7 @@ from spacy.tokens import Doc
 Span = Tuple[int, int]  # token start, end (exclusive)
 
 NEGATED, RESOLVED, HISTORICAL, HYPOTHETICAL, EXCLUDED = "negated", "resolved", "historical", "hypothetical", "excluded"
+OTHER_SUBJECT = "other subject"
 CUE_KINDS = (
     "negation_before", "negation_after", "resolved_after", "historical_before", "historical_after",
     "hypothetical_question", "hypothetical_topic", "classifier_veto",
@@ -40,7 +43,8 @@ CUE_KINDS = (
 TRIGGER_KINDS = (
     "negation_before", "negation_adjacent", "negation_after", "resolved_after", "pseudo_negation", "interjection_no",
     "historical_before", "historical_after", "recurrence",
-    "hypothetical_question", "hypothetical_topic", "self_report", "classifier_veto",
+    "hypothetical_question", "hypothetical_topic", "self_report", "classifier_veto", "other_subject_before",
+    "quoted_advice",
 )
 
 
@@ -135,6 +139,10 @@ class MessageContext:
     def words_between(self, end: int, start: int) -> int:
         return max(0, self.word_pos[start] - self.word_pos[end])
 
+    def negator_between(self, end: int, start: int) -> bool:
+        """A negation word between two spans (tokens end..start-1): "my bladder is not a problem"."""
+        return any(self.norms[i] in self.settings.negators for i in range(end, start))
+
     def same_clause(self, i: int, j: int) -> bool:
         return self.clause[i] == self.clause[j]
 
@@ -180,7 +188,10 @@ class MessageContext:
         if self._before("historical_before", start, s.historical_window) or self._after("historical_after", end, s.historical_window):
             if not any(ts >= end for ts, _ in self.triggers["recurrence"]):
                 return HISTORICAL
-        if hypothetical_applies and self._is_hypothetical(start):
+        if self._before("other_subject_before", start, s.hypothetical_window):
+            return OTHER_SUBJECT  # a pet, a pipe, a phone: "my dog's back legs are giving out"
+        quoted = self._before("quoted_advice", start, s.hypothetical_window + 4)  # "told to go to the ER if ..."
+        if hypothetical_applies and (quoted or self._is_hypothetical(start)):
             if not self.triggers["self_report"]:
                 return HYPOTHETICAL
         return None

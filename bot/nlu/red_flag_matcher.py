@@ -10,10 +10,11 @@ compiles it, matches it, and asks bot.nlu.red_flag_context whether each match is
 """
 from __future__ import annotations
 
+import itertools
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import yaml
 
@@ -24,7 +25,35 @@ from bot.nlu.token_patterns import PatternCompiler
 from bot.paths import SPACY_MODEL
 
 PATTERNS_FILE = Path(__file__).with_name("red_flag_patterns.yml")
+CONCEPTS_FILE = Path(__file__).with_name("red_flag_concepts.yml")
 TIER_ORDER = ("EMERGENCY", "CRISIS", "URGENT")
+CONCEPT_GAP = 8  # words allowed between two concepts of one combination (never across a clause end)
+
+
+def concept_spans(
+    combination: Sequence[str], spans: Dict[str, List[Tuple[int, int]]], context: MessageContext, gap: int = CONCEPT_GAP
+) -> List[Tuple[Tuple[int, int], Tuple[Tuple[int, int], ...]]]:
+    """Where every concept of a combination stands in one sentence, in any order, at most `gap` words
+    apart, with no negation word between them (as a pattern's `~N` gap): (whole span, the parts).
+
+    [c_urine, c_cannot] fires for "can't pee", "no puedo orinar" and "haven't been able to have a wee"
+    alike: an unseen wording of known concepts is caught without a phrase of its own. Parts in different
+    clauses ("I keep trying to pee and I can't start") are each judged too (RedFlagMatcher.detect).
+    """
+    per_concept = [spans.get(f"concept:{name}", []) for name in combination]
+    if not all(per_concept):
+        return []
+    found = set()
+    for choice in itertools.product(*per_concept):
+        ordered = sorted(choice)
+        if any(a[1] > b[0] for a, b in zip(ordered, ordered[1:])):
+            continue  # one word cannot stand for two concepts
+        if not all(context.same_sentence(ordered[0][0], s) for s, _ in ordered[1:]):
+            continue
+        if any(context.words_between(a[1], b[0]) > gap or context.negator_between(a[1], b[0]) for a, b in zip(ordered, ordered[1:])):
+            continue
+        found.add(((ordered[0][0], max(e for _, e in ordered)), tuple(ordered)))
+    return sorted(found)
 
 
 @dataclass(frozen=True)
@@ -35,6 +64,8 @@ class Category:
     reason: str
     hypothetical_applies: bool
     resolved_rules_out: bool
+    summary_es: str = ""
+    reason_es: str = ""
 
 
 @dataclass(frozen=True)
@@ -70,6 +101,10 @@ class Detection:
     findings: List[Finding] = field(default_factory=list)
     ruled_out: List[RuledOut] = field(default_factory=list)
     context_cue: bool = False  # the message negates, dates or questions something
+    pushback: bool = False  # refusal, minimising or "can it wait" (meaningful after a red-flag reply)
+    unsure: List[str] = field(default_factory=list)  # categories named too vaguely to settle: ask
+    term_question: bool = False  # a question about a word ("what is cauda equina?"), not a report
+    third_person: bool = False  # the finding is about somebody else (a caregiver writes)
     words: frozenset = frozenset()  # the message's canonical words (for classifier anchors)
 
     @property
@@ -95,9 +130,17 @@ class RedFlagMatcher:
     _shared: Optional["RedFlagMatcher"] = None
     _lock = threading.Lock()
 
-    def __init__(self, patterns_file: Path = PATTERNS_FILE, spacy_path: Path = SPACY_MODEL, validate: bool = False) -> None:
+    def __init__(
+        self,
+        patterns_file: Path = PATTERNS_FILE,
+        spacy_path: Path = SPACY_MODEL,
+        validate: bool = False,
+        concepts_file: Optional[Path] = CONCEPTS_FILE,
+    ) -> None:
         """validate=True checks every compiled pattern against spaCy's schema (slow; tests do it)."""
         content = yaml.safe_load(Path(patterns_file).read_text(encoding="utf-8"))
+        if concepts_file is not None:
+            content = merge_content(content, yaml.safe_load(Path(concepts_file).read_text(encoding="utf-8")))
         self.tiers = {t["name"]: t for t in content["tiers"]}
         self.text = PatientText(
             spacy_path,
@@ -120,7 +163,15 @@ class RedFlagMatcher:
         )
         for kind in TRIGGER_KINDS:
             self._add(compiler, f"ctx:{kind}", ctx.get(kind, []))
+        # Figures of speech and other subjects that set aside any category they overlap
+        # ("wet myself laughing", "dead on my feet", "the pipe is leaking").
+        self._add(compiler, "excl:*", content.get("idioms", []))
+        self._add(compiler, "pushback", content.get("pushback", []))
+        self._add(compiler, "term", content.get("term_questions", []))
+        self._add(compiler, "third_person", content.get("third_person", []))
         self.categories: Dict[str, Category] = {}
+        self.combinations: Dict[str, List[List[str]]] = {}
+        compiled_concepts: set = set()
         for name, spec in content["categories"].items():
             if spec["tier"] not in TIER_ORDER:
                 raise ValueError(f"category {name}: unknown tier {spec['tier']!r}")
@@ -131,9 +182,17 @@ class RedFlagMatcher:
                 reason=spec["reason"],
                 hypothetical_applies=bool(spec.get("hypothetical", True)),
                 resolved_rules_out=bool(spec.get("resolved_rules_out", False)),
+                summary_es=spec.get("summary_es", ""),
+                reason_es=spec.get("reason_es", ""),
             )
-            self._add(compiler, f"find:{name}", spec["patterns"])
+            self._add(compiler, f"find:{name}", spec.get("patterns", []))
+            self.combinations[name] = [list(c) for c in spec.get("concepts", [])]
+            for concept in {c for combination in self.combinations[name] for c in combination}:
+                if concept not in compiled_concepts:
+                    compiled_concepts.add(concept)
+                    self._add(compiler, f"concept:{concept}", [f"@{concept}"])
             self._add(compiler, f"excl:{name}", spec.get("exclude", []))
+            self._add(compiler, f"unsure:{name}", spec.get("unsure", []))
         self.classifier_anchors: Dict[str, frozenset] = {
             name: frozenset(self.text.canonical_word(w) for w in tier.get("classifier_anchors", []))
             for name, tier in self.tiers.items()
@@ -165,20 +224,40 @@ class RedFlagMatcher:
         triggers = {kind: sorted(set(spans.get(f"ctx:{kind}", []))) for kind in TRIGGER_KINDS}
         context = MessageContext(doc, self.settings, triggers)
         detection = Detection()
+        accepted_spans: List[Tuple[int, int]] = []
+        terms = spans.get("term", [])
         for name, category in self.categories.items():
-            found = _minimal(spans.get(f"find:{name}", []))
+            parts = {}
+            for combination in self.combinations[name]:
+                for whole, pieces in concept_spans(combination, spans, context):
+                    parts.setdefault(whole, pieces)
+            found = _minimal(spans.get(f"find:{name}", []) + list(parts))
             if not found:
                 continue
-            exclusions = spans.get(f"excl:{name}", [])
+            if terms:
+                asked = [f for f in found if any(ts < f[1] and f[0] < te for ts, te in terms)]
+                detection.ruled_out.extend(RuledOut(name, doc[s:e].text, "term question") for s, e in asked[:1])
+                found = [f for f in found if f not in asked]
+                detection.term_question = detection.term_question or bool(asked)
+                if not found:
+                    continue
+            exclusions = spans.get(f"excl:{name}", []) + spans.get("excl:*", [])
             accepted = None
             rejected: List[RuledOut] = []
             for start, end in found:
                 reason = context.judge((start, end), exclusions, category.hypothetical_applies, category.resolved_rules_out)
+                pieces = parts.get((start, end), ())
+                if reason is None and pieces and not all(context.same_clause(start, s) for s, _ in pieces):
+                    reason = next(  # parts across clauses: each must stand ("my bladder's fine and I can't walk")
+                        (r for r in (context.judge(p, exclusions, category.hypothetical_applies, category.resolved_rules_out) for p in pieces) if r),
+                        None,
+                    )
                 if reason is None:
                     accepted = (start, end)
                     break
                 rejected.append(RuledOut(name, doc[start:end].text, reason))
             if accepted:
+                accepted_spans.append(accepted)
                 span = _whole_words(doc, *accepted)
                 detection.findings.append(
                     Finding(category.tier, name, span.text, span.start_char, span.end_char, category.summary)
@@ -192,6 +271,14 @@ class RedFlagMatcher:
                     RuledOut(name, doc[s:e].text, "excluded") for s, e in sorted(set(spans.get(f"excl:{name}", [])))[:1]
                 )
         detection.context_cue = context.has_cue
+        detection.pushback = bool(spans.get("pushback"))
+        if not detection.findings:
+            detection.unsure = [
+                name for name in self.categories
+                if any(context.judge(span, spans.get("excl:*", []), True) is None for span in spans.get(f"unsure:{name}", []))
+            ]
+        others = spans.get("third_person", [])
+        detection.third_person = any(context.same_sentence(ts, start) for ts, _ in others for start, _ in accepted_spans)
         detection.words = frozenset(t.norm_ for t in doc)
         detection.findings.sort(key=lambda f: (TIER_ORDER.index(f.tier), f.start))
         return detection
@@ -201,7 +288,7 @@ class RedFlagMatcher:
         anchors = self.classifier_anchors.get(tier)
         return not anchors or bool(anchors & detection.words)
 
-    def summary(self, detection: Detection) -> str:
+    def summary(self, detection: Detection, language: str = "en") -> str:
         """Plain words for what was found, highest tier first: "a and b".
 
         Suicidal thoughts found beside an emergency are left out: that reply speaks to them in a
@@ -211,17 +298,44 @@ class RedFlagMatcher:
         for f in detection.findings:
             if f.tier == "CRISIS" and detection.tier != "CRISIS":
                 continue
-            if f.summary not in parts:
-                parts.append(f.summary)
+            category = self.categories[f.category]
+            text = (category.summary_es or category.summary) if language == "es" else f.summary
+            if text not in parts:
+                parts.append(text)
         if not parts:
             return ""
-        return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+        conjunction = " y " if language == "es" else " and "
+        return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + conjunction + parts[-1]
 
-    def reason(self, detection: Detection) -> str:
+    def reason(self, detection: Detection, language: str = "en") -> str:
         """Why the most serious finding matters, in plain words."""
         if not detection.findings:
             return ""
-        return self.categories[detection.findings[0].category].reason
+        category = self.categories[detection.findings[0].category]
+        return (category.reason_es or category.reason) if language == "es" else category.reason
+
+
+def merge_content(base: Dict, extra: Dict) -> Dict:
+    """The phrase-pattern file with the concept file laid over it: lists, context triggers, idioms and
+    pushback are added to; a category gains the extra file's concepts, patterns and exclusions."""
+    merged = dict(base)
+    for section in ("lists", "context"):
+        merged[section] = {**base.get(section, {})}
+        for key, values in (extra.get(section) or {}).items():
+            merged[section][key] = list(merged[section].get(key, [])) + list(values)
+    for section in ("idioms", "pushback", "term_questions", "third_person"):
+        merged[section] = list(base.get(section, [])) + list(extra.get(section, []))
+    merged["categories"] = {name: dict(spec) for name, spec in base["categories"].items()}
+    for name, spec in (extra.get("categories") or {}).items():
+        if name not in merged["categories"]:
+            raise ValueError(f"{name}: the concept file adds to a category the pattern file defines")
+        target = merged["categories"][name]
+        for key in ("concepts", "patterns", "exclude", "unsure"):
+            target[key] = list(target.get(key, [])) + list(spec.get(key, []))
+        for key in ("summary_es", "reason_es"):
+            if key in spec:
+                target[key] = spec[key]
+    return merged
 
 
 def _whole_words(doc, start: int, end: int):

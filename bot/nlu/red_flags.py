@@ -32,6 +32,12 @@ EXTRACTOR = "RedFlagDetector"
 SYMPTOM_CHECK_INTENT = "symptom_check"
 FALLBACK_INTENT = "nlu_fallback"
 SYMPTOM_CHECK_START = "symptom_check_start"
+PUSHBACK_INTENT = "red_flag_pushback"
+UNSURE_INTENT_FOR_TIER = {tier: f"red_flag_unsure_{tier.lower()}" for tier in TIER_ORDER}
+TERM_QUESTION_INTENT = "edu_warning_signs"
+SPANISH_INTENT = "spanish_message"
+# Intents a Spanish message keeps (answers to a question, greetings); any other gets the Spanish contact.
+SPANISH_KEEPS = {"affirm", "deny", "unsure", "stop", "red_flag_denied", PUSHBACK_INTENT, *UNSURE_INTENT_FOR_TIER.values()}
 
 
 def combined_tier(tiers: List[str]) -> Optional[str]:
@@ -101,9 +107,23 @@ class RedFlagDetector(GraphComponent):
         if classifier_tier and classifier_tier not in tiers:
             tiers.append(classifier_tier)
         tier = combined_tier(tiers)
+        language = message.get("language") or "en"
         if tier is not None:
             self._set_intent(message, INTENT_FOR_TIER[tier.split("+")[0]])
-            self._add_entities(message, detection, tier, text)
+            self._add_entities(message, detection, tier, text, language)
+        elif detection.term_question:  # "what is cauda equina syndrome?": the answer, no red flag
+            self._set_intent(message, TERM_QUESTION_INTENT)
+        elif detection.unsure:
+            category = self.matcher.categories[detection.unsure[0]]
+            self._set_intent(message, UNSURE_INTENT_FOR_TIER[category.tier])
+            summary = (category.summary_es or category.summary) if language == "es" else category.summary
+            self._replace_entities(message, [
+                _entity("red_flag_category", category.name, 0, len(text)),
+                _entity("red_flag_summary", summary, 0, len(text)),
+                _entity("red_flag_reason", (category.reason_es or category.reason) if language == "es" else category.reason, 0, len(text)),
+            ])
+        elif detection.pushback:
+            self._set_intent(message, PUSHBACK_INTENT)
         elif (message.get(INTENT) or {}).get("name") in TIER_FOR_INTENT:
             self._demote(message, self.config["fallback_threshold"])
         elif (message.get(INTENT) or {}).get("name") == SYMPTOM_CHECK_INTENT:
@@ -113,6 +133,8 @@ class RedFlagDetector(GraphComponent):
             entities = list(message.get(ENTITIES) or [])
             entities.append({"entity": SYMPTOM_CHECK_START, "value": None, "start": 0, "end": len(text), "extractor": EXTRACTOR})
             message.set(ENTITIES, entities, add_to_output=True)
+        if tier is None and language == "es" and (message.get(INTENT) or {}).get("name") not in SPANISH_KEEPS:
+            self._set_intent(message, SPANISH_INTENT)
 
     def _classifier_tier(self, message: Message, detection: Detection) -> Optional[str]:
         """The highest red-flag tier the classifier is confident about (`classifier_threshold`),
@@ -157,21 +179,31 @@ class RedFlagDetector(GraphComponent):
         message.set(INTENT, forced, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [forced] + ranking, add_to_output=True)
 
-    def _add_entities(self, message: Message, detection: Detection, tier: str, text: str) -> None:
+    def _add_entities(self, message: Message, detection: Detection, tier: str, text: str, language: str = "en") -> None:
         first = detection.findings[0] if detection.findings else None
         start, end = (first.start, first.end) if first else (0, len(text))
         top = tier.split("+")[0]
         if detection.tier == top:
-            summary, reason = self.matcher.summary(detection), self.matcher.reason(detection)
+            summary, reason = self.matcher.summary(detection, language), self.matcher.reason(detection, language)
         else:  # only the classifier saw this tier: say so in general words
-            summary, reason = self.matcher.tiers[top]["summary"], self.matcher.tiers[top]["reason"]
-        entities = [e for e in (message.get(ENTITIES) or []) if e.get("extractor") != EXTRACTOR]
-        entities.append(_entity("red_flag_tier", tier, start, end))
+            words = self.matcher.tiers[top]
+            suffix = "_es" if language == "es" and words.get("summary_es") else ""
+            summary, reason = words["summary" + suffix], words["reason" + suffix]
+        entities = [_entity("red_flag_tier", tier, start, end)]
         for finding in detection.findings:
             entities.append(_entity("red_flag_category", finding.category, finding.start, finding.end))
         entities.append(_entity("red_flag_summary", summary, start, end))
         entities.append(_entity("red_flag_reason", reason, start, end))
-        message.set(ENTITIES, entities, add_to_output=True)
+        # the tier the conversation stays with, and who it is about (the reply's wording)
+        entities.append(_entity("red_flag_open", top.lower(), start, end))
+        entities.append(_entity("red_flag_person", "other" if detection.third_person else "self", start, end))
+        self._replace_entities(message, entities)
+
+    @staticmethod
+    def _replace_entities(message: Message, entities: List[Dict[str, Any]]) -> None:
+        """This component's entities replace any it set before; other extractors' stay."""
+        kept = [e for e in (message.get(ENTITIES) or []) if e.get("extractor") != EXTRACTOR]
+        message.set(ENTITIES, kept + entities, add_to_output=True)
 
 
 def _entity(name: str, value: str, start: int, end: int) -> Dict[str, Any]:

@@ -12,6 +12,7 @@ Syntax (one pattern = words separated by spaces):
     token?      optional (a word, an alternation or a list)
     ~N          up to N other words; never crosses a sentence end, "but", or a negation word
     %fever      a number that is a fever temperature (token extension `rf_fever`)
+    %year       a year or a decade: 2019, 1990s, 90s
 """
 from __future__ import annotations
 
@@ -21,7 +22,10 @@ from typing import Callable, Dict, Iterable, List, Sequence
 TokenSpec = Dict[str, object]
 Sequence_ = List[TokenSpec]
 
-SPECIALS: Dict[str, TokenSpec] = {"%fever": {"_": {"rf_fever": True}}}
+SPECIALS: Dict[str, TokenSpec] = {
+    "%fever": {"_": {"rf_fever": True}},
+    "%year": {"TEXT": {"REGEX": r"^(?:(?:19|20)\d\d|'?\d0s|(?:19|20)\d0s)$"}},  # 2019, 90s, '80s, 1990s
+}
 
 
 class PatternError(ValueError):

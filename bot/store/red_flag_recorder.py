@@ -5,7 +5,8 @@ row exists exactly when the conversation that produced it is saved. Two sources,
 the tracker:
 - the detector's findings in a message's parse data (`red_flags`, set by bot.nlu.red_flags), or
   the red-flag intent alone when only the classifier recognised it;
-- a "yes" to a symptom-check question (the form's requested slot at that moment says which).
+- a "yes" (or "not sure") to a symptom-check question (the form's requested slot at that moment says
+  which) or to a safety question (utter_safety_question_<tier>; the category the question was about).
 One row per message and category: duplicates in one save are merged, rows already stored are
 skipped (Rasa's two-stage fallback re-sends a message with the same id), and the unique
 constraint uq_red_flag_message_category backs both.
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-from rasa.shared.core.events import ActiveLoop, SlotSet, UserUttered
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.store.models import RedFlagEvent
@@ -37,7 +38,22 @@ SYMPTOM_CHECK_QUESTIONS: Dict[str, Tuple[str, str, str]] = {
     "symptom_legs_both": ("EMERGENCY", "leg_weakness_both", "weakness or numbness in both legs"),
     "symptom_leg_one": ("URGENT", "leg_weakness_one", "numbness or weakness in one leg"),
     "symptom_fever_wound": ("URGENT", "fever_or_wound", "fever, chills or wound problem"),
+    "symptom_chest_breath": ("EMERGENCY", "chest_or_breathing", "chest pain or sudden shortness of breath"),
+    "symptom_calf": ("URGENT", "calf_clot", "a swollen, red, warm or painful calf"),
+    "symptom_headache": ("URGENT", "positional_headache", "a headache worse sitting or standing up"),
 }
+YES_ANSWERS = {"affirm", "unsure"}  # "not sure" counts as yes, to be safe
+SAFETY_QUESTIONS = {f"utter_safety_question_{tier.lower()}": tier for tier in ("EMERGENCY", "CRISIS", "URGENT")}
+
+
+@dataclass(frozen=True)
+class Before:
+    """The conversation just before a user message: what a yes answers."""
+
+    active_loop: Optional[str] = None
+    requested_slot: Optional[str] = None
+    last_action: Optional[str] = None
+    category: Optional[str] = None  # red_flag_category slot (what a safety question was about)
 
 
 @dataclass(frozen=True)
@@ -47,8 +63,8 @@ class Detected:
     matched_text: str
 
 
-def detections(event: UserUttered, loop_state: Tuple[Optional[str], Optional[str]]) -> List[Detected]:
-    """The red flags one user message reports; loop_state is (active loop, requested slot) before it."""
+def detections(event: UserUttered, before: Before) -> List[Detected]:
+    """The red flags one user message reports, given the conversation just before it."""
     parse_data = event.parse_data or {}
     found = [
         Detected(str(f.get("tier")), str(f.get("category")), str(f.get("text") or ""))
@@ -60,26 +76,33 @@ def detections(event: UserUttered, loop_state: Tuple[Optional[str], Optional[str
     intent = (event.intent or {}).get("name")
     if intent in RED_FLAG_INTENTS:
         return [Detected(RED_FLAG_INTENTS[intent], CLASSIFIER_ONLY, event.text or "")]
-    active_loop, requested_slot = loop_state
-    if intent == "affirm" and active_loop in SYMPTOM_CHECK_FORMS and requested_slot in SYMPTOM_CHECK_QUESTIONS:
-        tier, category, asked = SYMPTOM_CHECK_QUESTIONS[requested_slot]
+    if intent not in YES_ANSWERS:
+        return []
+    if before.active_loop in SYMPTOM_CHECK_FORMS and before.requested_slot in SYMPTOM_CHECK_QUESTIONS:
+        tier, category, asked = SYMPTOM_CHECK_QUESTIONS[before.requested_slot]
         return [Detected(tier, category, f'symptom check, "{asked}?": {event.text or "yes"}')]
+    if before.last_action in SAFETY_QUESTIONS:
+        category = before.category or "safety_question"
+        return [Detected(SAFETY_QUESTIONS[before.last_action], category, f"safety question: {event.text or 'yes'}")]
     return []
 
 
-def loop_states(tracker: DialogueStateTracker, wanted: Iterable[UserUttered]) -> Dict[int, Tuple[Optional[str], Optional[str]]]:
-    """(active loop, requested slot) just before each wanted event, by replaying the tracker."""
+def loop_states(tracker: DialogueStateTracker, wanted: Iterable[UserUttered]) -> Dict[int, Before]:
+    """The conversation just before each wanted event, by replaying the tracker."""
     wanted_ids = {id(e) for e in wanted}
-    states: Dict[int, Tuple[Optional[str], Optional[str]]] = {}
-    active_loop: Optional[str] = None
-    requested_slot: Optional[str] = None
+    states: Dict[int, Before] = {}
+    state: Dict[str, Optional[str]] = {}
     for event in tracker.events:
         if id(event) in wanted_ids:
-            states[id(event)] = (active_loop, requested_slot)
+            states[id(event)] = Before(**state)
         if isinstance(event, ActiveLoop):
-            active_loop = event.name
+            state["active_loop"] = event.name
         elif isinstance(event, SlotSet) and event.key == "requested_slot":
-            requested_slot = event.value
+            state["requested_slot"] = event.value
+        elif isinstance(event, SlotSet) and event.key == "red_flag_category":
+            state["category"] = event.value
+        elif isinstance(event, ActionExecuted) and event.action_name != "action_listen":
+            state["last_action"] = event.action_name
     return states
 
 
@@ -89,7 +112,7 @@ def record_red_flags(session: Any, tracker: DialogueStateTracker, new_user_event
     rows: Dict[Tuple[str, str], RedFlagEvent] = {}
     for event in new_user_events:
         message_id = str(event.message_id or event.timestamp)[:64]
-        for found in detections(event, states.get(id(event), (None, None))):
+        for found in detections(event, states.get(id(event), Before())):
             rows.setdefault(
                 (message_id, found.category),
                 RedFlagEvent(

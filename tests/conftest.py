@@ -68,6 +68,15 @@ class Chat:
     def joined(self, sender: str, text: str) -> str:
         return "\n".join(self.texts(sender, text))
 
+    def responses(self, sender: str, text: str) -> List[str]:
+        """The names of the responses of one turn, in order (metadata.response), so a test compares the
+        whole sequence a person reads: one extra or missing message fails it."""
+        replies = self.send(sender, text)
+        return [(m.get("metadata") or {}).get("response") or f"<text: {m.get('text', '')[:60]}>" for m in replies]
+
+    def conversation(self, sender: str, turns: List[str]) -> List[List[str]]:
+        return [self.responses(sender, text) for text in turns]
+
 
 @pytest.fixture(scope="session")
 def chat(stack) -> Chat:

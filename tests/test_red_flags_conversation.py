@@ -17,7 +17,7 @@ from bot.store.models import RedFlagEvent
 
 pytestmark = pytest.mark.timeout(600)
 
-Q1, Q2, Q3, Q4, Q5 = "1 of 5", "2 of 5", "3 of 5", "4 of 5", "5 of 5"
+Q1, Q2, Q3, Q4, Q5, Q6, Q7, Q8 = (f"{n} of 8" for n in range(1, 9))
 
 
 def says(messages: List[str], *needles: str) -> bool:
@@ -98,11 +98,11 @@ def test_symptom_check_all_no_ends_with_no_red_flags_found(chat, clinic_values):
     texts = chat.texts(sender, "can you check my symptoms")
     assert says(texts, Q1)
     buttons = [m.get("buttons") for m in chat.send(sender, "no") if m.get("buttons")]
-    assert [b["payload"] for b in buttons[0]] == ["/affirm", "/deny"]  # the question asked is 2 of 5
-    for answer, next_question in [("/deny", Q3), ("nope", Q4), ("no", Q5)]:
+    assert [b["payload"] for b in buttons[0]] == ["/affirm", "/deny", "/unsure"]  # the question asked is 2 of 8
+    for answer, next_question in [("/deny", Q3), ("nope", Q4), ("no", Q5), ("no", Q6), ("no", Q7), ("no", Q8)]:
         assert says(chat.texts(sender, answer), next_question)
     end = chat.texts(sender, "no")
-    assert says(end, "didn't find any of the warning signs", clinic_values["clinic_phone"])
+    assert says(end, "answered no to each warning sign", "not a diagnosis", clinic_values["clinic_phone"], clinic_values["emergency_number"])
     assert not says(end, "nearest emergency room now")
 
 
@@ -137,7 +137,7 @@ def test_a_red_flag_typed_during_the_check_interrupts_it_at_once(chat, clinic_va
     assert is_emergency_first(texts, clinic_values)
     assert not says(texts, Q2) and not says(texts, Q3)  # no more questions: go now
     after = chat.texts(sender, "what is post laminectomy syndrome")
-    assert after and not says(after, "emergency room now") and not says(after, "of 5")
+    assert after and not says(after, "emergency room now") and not says(after, "of 8")
     stored = rows(database_url, sender)
     assert [(r.tier, r.category) for r in stored] == [("EMERGENCY", "bladder_control")]
 
@@ -162,7 +162,7 @@ def test_stop_leaves_the_check_and_the_bot_answers_normally_after(chat):
 def test_a_second_check_asks_every_question_again(chat):
     sender = chat.new_sender("rf-check-twice")
     chat.texts(sender, "check my symptoms")
-    for _ in range(5):
+    for _ in range(8):
         chat.texts(sender, "no")
     again = chat.texts(sender, "can you check my symptoms again")
     assert says(again, Q1)

@@ -47,6 +47,14 @@ def tier_of_message(message: Dict[Text, Any]) -> Optional[str]:
     return tier_of_response(message.get("utter_action"))
 
 
+SAFETY_QUESTION_PREFIX = "utter_safety_question_"  # one direct yes/no question when a sign is vague
+
+
+def is_safety_question(message: Dict[Text, Any]) -> bool:
+    """A reply that asks the person a direct yes/no safety question (channels may show it as urgent)."""
+    return str(message.get("utter_action") or "").startswith(SAFETY_QUESTION_PREFIX)
+
+
 def tiered_first(messages: Iterable[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
     """Red-flag replies before anything else in the same turn; order is otherwise kept.
 
@@ -58,12 +66,18 @@ def tiered_first(messages: Iterable[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
 
 
 class TierTaggingCollector(CollectingOutputChannel):
-    """Collects replies like Rasa's REST collector, marking red-flag ones with metadata.tier."""
+    """Collects replies like Rasa's REST collector, marking each with metadata: the response's name,
+    the tier of red-flag replies, and safety_question on a direct yes/no safety question."""
 
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
         tier = tier_of_message(message)
         first_new = len(self.messages)
         await super().send_response(recipient_id, message)
-        if tier:
+        marks: Dict[Text, Any] = {"tier": tier} if tier else {}
+        if is_safety_question(message):
+            marks["safety_question"] = True
+        if message.get("utter_action"):  # which response this is: staff review, tests of exact sequences
+            marks["response"] = message["utter_action"]
+        if marks:
             for collected in self.messages[first_new:]:
-                collected["metadata"] = {**collected.get("metadata", {}), "tier": tier}
+                collected["metadata"] = {**collected.get("metadata", {}), **marks}

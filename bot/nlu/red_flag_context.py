@@ -38,7 +38,7 @@ NEGATED, RESOLVED, HISTORICAL, HYPOTHETICAL, EXCLUDED = "negated", "resolved", "
 OTHER_SUBJECT = "other subject"
 CUE_KINDS = (
     "negation_before", "negation_after", "resolved_after", "historical_before", "historical_after",
-    "hypothetical_question", "hypothetical_topic", "classifier_veto",
+    "hypothetical_question", "hypothetical_topic", "classifier_veto", "other_subject_before", "quoted_advice",
 )
 TRIGGER_KINDS = (
     "negation_before", "negation_adjacent", "negation_after", "resolved_after", "pseudo_negation", "interjection_no",
@@ -138,6 +138,13 @@ class MessageContext:
 
     def words_between(self, end: int, start: int) -> int:
         return max(0, self.word_pos[start] - self.word_pos[end])
+
+    def set_aside_negations_inside(self, spans: Iterable[Span]) -> None:
+        """A "not" that belongs to a symptom ("I can't pee") reports it; it does not negate the next
+        finding ("I can't pee and I hope I just die")."""
+        spans = list(spans)
+        for kind in ("negation_before", "negation_adjacent"):
+            self.triggers[kind] = [t for t in self.triggers[kind] if not any(s <= t[0] and t[1] <= e for s, e in spans)]
 
     def negator_between(self, end: int, start: int) -> bool:
         """A negation word between two spans (tokens end..start-1): "my bladder is not a problem"."""

@@ -102,6 +102,7 @@ class Detection:
     ruled_out: List[RuledOut] = field(default_factory=list)
     context_cue: bool = False  # the message negates, dates or questions something
     pushback: bool = False  # refusal, minimising or "can it wait" (meaningful after a red-flag reply)
+    retraction: bool = False  # a correction: "I meant my dog", "it's not new"
     unsure: List[str] = field(default_factory=list)  # categories named too vaguely to settle: ask
     term_question: bool = False  # a question about a word ("what is cauda equina?"), not a report
     third_person: bool = False  # the finding is about somebody else (a caregiver writes)
@@ -168,6 +169,7 @@ class RedFlagMatcher:
         self._add(compiler, "excl:*", content.get("idioms", []))
         self._add(compiler, "pushback", content.get("pushback", []))
         self._add(compiler, "term", content.get("term_questions", []))
+        self._add(compiler, "retraction", content.get("retraction", []))
         self._add(compiler, "third_person", content.get("third_person", []))
         self.categories: Dict[str, Category] = {}
         self.combinations: Dict[str, List[List[str]]] = {}
@@ -226,12 +228,17 @@ class RedFlagMatcher:
         detection = Detection()
         accepted_spans: List[Tuple[int, int]] = []
         terms = spans.get("term", [])
-        for name, category in self.categories.items():
-            parts = {}
+        candidates: Dict[str, List[Tuple[int, int]]] = {}
+        parts: Dict[Tuple[int, int], Tuple[Tuple[int, int], ...]] = {}
+        for name in self.categories:
             for combination in self.combinations[name]:
                 for whole, pieces in concept_spans(combination, spans, context):
                     parts.setdefault(whole, pieces)
-            found = _minimal(spans.get(f"find:{name}", []) + list(parts))
+                    candidates.setdefault(name, []).append(whole)
+            candidates[name] = _minimal(spans.get(f"find:{name}", []) + candidates.get(name, []))
+        context.set_aside_negations_inside(span for found in candidates.values() for span in found)
+        for name, category in self.categories.items():
+            found = candidates[name]
             if not found:
                 continue
             if terms:
@@ -264,14 +271,24 @@ class RedFlagMatcher:
                 )
             else:
                 detection.ruled_out.extend(rejected)
+        # A concept combination inside another category's own phrase says the same thing in other
+        # words ("can't control my bladder" is not also "can't pee"): the phrase names it.
+        phrased = [(f, span) for f, span in zip(detection.findings, accepted_spans) if span in spans.get(f"find:{f.category}", [])]
+        kept = [
+            (f, span) for f, span in zip(detection.findings, accepted_spans)
+            if (f, span) in phrased or not any(p.category != f.category and ps[0] <= span[0] and span[1] <= ps[1] for p, ps in phrased)
+        ]
+        detection.findings = [f for f, _ in kept]
+        accepted_spans = [span for _, span in kept]
         for name in self.categories:  # known harmless look-alikes ("can't walk far"), for the record
             found = {f.category for f in detection.findings} | {r.category for r in detection.ruled_out}
             if name not in found:
                 detection.ruled_out.extend(
                     RuledOut(name, doc[s:e].text, "excluded") for s, e in sorted(set(spans.get(f"excl:{name}", [])))[:1]
                 )
-        detection.context_cue = context.has_cue
+        detection.context_cue = context.has_cue or bool(spans.get("excl:*"))  # an idiom: the classifier may not decide
         detection.pushback = bool(spans.get("pushback"))
+        detection.retraction = bool(spans.get("retraction"))
         if not detection.findings:
             detection.unsure = [
                 name for name in self.categories
@@ -323,7 +340,7 @@ def merge_content(base: Dict, extra: Dict) -> Dict:
         merged[section] = {**base.get(section, {})}
         for key, values in (extra.get(section) or {}).items():
             merged[section][key] = list(merged[section].get(key, [])) + list(values)
-    for section in ("idioms", "pushback", "term_questions", "third_person"):
+    for section in ("idioms", "pushback", "term_questions", "third_person", "retraction"):
         merged[section] = list(base.get(section, [])) + list(extra.get(section, []))
     merged["categories"] = {name: dict(spec) for name, spec in base["categories"].items()}
     for name, spec in (extra.get("categories") or {}).items():

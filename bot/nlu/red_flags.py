@@ -33,11 +33,12 @@ SYMPTOM_CHECK_INTENT = "symptom_check"
 FALLBACK_INTENT = "nlu_fallback"
 SYMPTOM_CHECK_START = "symptom_check_start"
 PUSHBACK_INTENT = "red_flag_pushback"
+RETRACTION_INTENT = "red_flag_retracted"
 UNSURE_INTENT_FOR_TIER = {tier: f"red_flag_unsure_{tier.lower()}" for tier in TIER_ORDER}
 TERM_QUESTION_INTENT = "edu_warning_signs"
 SPANISH_INTENT = "spanish_message"
 # Intents a Spanish message keeps (answers to a question, greetings); any other gets the Spanish contact.
-SPANISH_KEEPS = {"affirm", "deny", "unsure", "stop", "red_flag_denied", PUSHBACK_INTENT, *UNSURE_INTENT_FOR_TIER.values()}
+SPANISH_KEEPS = {"affirm", "deny", "unsure", "stop", "red_flag_denied", PUSHBACK_INTENT, RETRACTION_INTENT, *UNSURE_INTENT_FOR_TIER.values()}
 
 
 def combined_tier(tiers: List[str]) -> Optional[str]:
@@ -122,6 +123,8 @@ class RedFlagDetector(GraphComponent):
                 _entity("red_flag_summary", summary, 0, len(text)),
                 _entity("red_flag_reason", (category.reason_es or category.reason) if language == "es" else category.reason, 0, len(text)),
             ])
+        elif detection.retraction:
+            self._set_intent(message, RETRACTION_INTENT)
         elif detection.pushback:
             self._set_intent(message, PUSHBACK_INTENT)
         elif (message.get(INTENT) or {}).get("name") in TIER_FOR_INTENT:

@@ -1,0 +1,140 @@
+"""The concept screen and the scopes around it (bot/nlu/red_flag_concepts.yml), on the detector alone.
+
+Each case is a kind of message, not a sentence to memorise: an unseen combination of known concepts
+fires; an idiom, another subject, advice quoted back or a question about a word does not; a vague sign
+asks; a refusal, a correction and a caregiver are recognised. Phrasings written for these tests (the blind
+sets that measure the product are never copied here).
+"""
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from bot.nlu.red_flag_matcher import CONCEPTS_FILE, PATTERNS_FILE, RedFlagMatcher
+
+
+@pytest.fixture(scope="module")
+def detector() -> RedFlagMatcher:
+    return RedFlagMatcher.shared()
+
+
+def tier_and_categories(detector, text):
+    d = detector.detect(text)
+    return d.tier, sorted(f.category for f in d.findings)
+
+
+@pytest.mark.parametrize("text, tier, category", [
+    # body function x inability, in words no phrase pattern lists
+    ("it has been ten hours and I still haven't been able to pass any water", "EMERGENCY", "urinary_retention"),
+    ("I try and try but only a few drops come", "EMERGENCY", "urinary_retention"),
+    ("no void since 6am despite trying", "EMERGENCY", "urinary_retention"),
+    # body function x lost control
+    ("my mum keeps wetting the bed and has no idea", "EMERGENCY", "bladder_control"),
+    ("stool leaking out without me feeling it", "EMERGENCY", "bowel_control"),
+    # saddle area x numbness
+    ("the insides of my thighs have gone numb since lunch", "EMERGENCY", "saddle_numbness"),
+    ("can't feel the loo roll at all", "EMERGENCY", "saddle_numbness"),
+    # both legs x giving way
+    ("both knees keep buckling on the stairs", "EMERGENCY", "leg_weakness_both"),
+    ("bilateral leg weakness getting worse over the day", "EMERGENCY", "leg_weakness_both"),
+    ("chest feels like a brick on it and I can't get enough air", "EMERGENCY", "chest_or_breathing"),
+    ("swallowed a handful of my sleeping pills twenty minutes ago", "EMERGENCY", "overdose"),
+    # Spanish and Spanglish through the same concepts
+    ("llevo doce horas sin orinar", "EMERGENCY", "urinary_retention"),
+    ("mi esposa no siente nada en la entrepierna", "EMERGENCY", "saddle_numbness"),
+    ("se me doblan las dos piernas", "EMERGENCY", "leg_weakness_both"),
+    ("me duele el pecho y me falta el aire", "EMERGENCY", "chest_or_breathing"),
+    ("my dad no puede orinar since last night", "EMERGENCY", "urinary_retention"),
+    # crisis: means, third person, religious wording, self-harm
+    ("I have been stashing my percocet in a sock", "CRISIS", "suicidal_thoughts"),
+    ("my brother says he'll hang himself if this pain keeps up", "CRISIS", "suicidal_thoughts"),
+    ("every night I beg the Lord to take me", "CRISIS", "suicidal_thoughts"),
+    ("been cutting my arms again when the pain gets bad", "CRISIS", "suicidal_thoughts"),
+    ("le pido a dios que me lleve", "CRISIS", "suicidal_thoughts"),
+    ("mi hijo dice que se quiere matar", "CRISIS", "suicidal_thoughts"),
+    # same-day signs
+    ("the stimulator battery site is puffy and red", "URGENT", "wound_problem"),
+    ("la herida está roja y le sale pus", "URGENT", "wound_problem"),
+    ("my right leg has been getting weaker since yesterday", "URGENT", "leg_weakness_one"),
+    ("my head pounds whenever I stand up and it settles lying flat", "URGENT", "positional_headache"),
+])
+def test_an_unseen_combination_of_known_concepts_fires(detector, text, tier, category):
+    found_tier, categories = tier_and_categories(detector, text)
+    assert found_tier == tier and category in categories, (text, found_tier, categories)
+
+
+@pytest.mark.parametrize("text", [
+    "I nearly peed myself laughing at the nurse's joke",
+    "our dog's hind legs are giving out, poor thing",
+    "the pipe in the bathroom is leaking again",
+    "the surgeon told me to go to the ER if I ever lose control of my bladder",
+    "I'm dead on my feet after physio",
+    "me muero de risa con mi nieta",
+    "my knees are weak from arthritis",
+    "no siento adormecimiento en las nalgas",
+    "I don't have any bladder problems and I can walk fine",
+    "that pill saved me a lot of pain",
+])
+def test_idioms_other_subjects_and_quoted_advice_are_no_red_flag(detector, text):
+    assert detector.detect(text).tier is None, (text, tier_and_categories(detector, text))
+
+
+@pytest.mark.parametrize("text", ["what is cauda equina syndrome?", "what does saddle anesthesia mean?", "¿qué es el síndrome de cauda equina?"])
+def test_a_question_about_a_word_is_no_report(detector, text):
+    d = detector.detect(text)
+    assert d.tier is None and d.term_question, text
+
+
+def test_a_not_that_belongs_to_one_symptom_does_not_negate_the_next(detector):
+    d = detector.detect("I can't pee and honestly I hope I just die")
+    assert d.tiers == ["EMERGENCY", "CRISIS"]
+
+
+@pytest.mark.parametrize("text, category", [
+    ("my bladder has felt odd since the operation", "bladder_control"),
+    ("things have changed down there since the op", "saddle_numbness"),
+    ("what is the point of all this", "suicidal_thoughts"),
+    ("the wound looks funny today", "wound_problem"),
+])
+def test_a_vague_sign_asks_one_question(detector, text, category):
+    d = detector.detect(text)
+    assert d.tier is None and d.unsure and d.unsure[0] == category, (text, d.unsure)
+
+
+@pytest.mark.parametrize("text", ["I'd rather wait for my appointment on Monday", "he refuses to go to the hospital",
+                                  "it was only once, probably nothing", "no voy a ir a urgencias"])
+def test_refusal_and_minimising_are_recognised(detector, text):
+    d = detector.detect(text)
+    assert d.pushback and d.tier is None, text
+
+
+@pytest.mark.parametrize("text", ["oops, I meant my cat", "sorry, wrong chat", "me equivoqué, era mi perro"])
+def test_a_correction_is_recognised(detector, text):
+    assert detector.detect(text).retraction, text
+
+
+def test_a_caregiver_report_is_about_somebody_else(detector):
+    assert detector.detect("my wife can't feel her legs").third_person
+    assert not detector.detect("I can't feel my legs").third_person
+
+
+def test_spanish_summaries_come_with_every_category(detector):
+    for name, category in detector.categories.items():
+        assert category.summary_es and category.reason_es, name
+
+
+def test_the_lexicon_files_have_no_repeated_keys():
+    """YAML keeps the last of two equal keys silently: a second `patterns:` would drop the first."""
+
+    class Strict(yaml.SafeLoader):
+        pass
+
+    def mapping(loader, node, deep=False):
+        keys = [loader.construct_object(k, deep=deep) for k, _ in node.value]
+        repeated = {k for k in keys if keys.count(k) > 1}
+        assert not repeated, f"repeated keys {repeated} at {node.start_mark}"
+        return yaml.SafeLoader.construct_mapping(loader, node, deep)
+
+    Strict.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    for path in (PATTERNS_FILE, CONCEPTS_FILE):
+        yaml.load(path.read_text(encoding="utf-8"), Loader=Strict)

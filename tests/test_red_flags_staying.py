@@ -1,0 +1,131 @@
+"""Red-flag dialogues over REST, compared as the whole sequence of responses a person reads.
+
+After an emergency the conversation stays with it (a refusal gets the instruction again, with the
+reason); a caregiver is spoken to as a caregiver; a vague sign gets one direct question where "not sure"
+counts as yes; Spanish gets the tier replies in Spanish; a question about a word gets the answer and no
+alert; a correction is acknowledged. Rows staff will see are checked beside the replies.
+"""
+from __future__ import annotations
+
+from typing import List
+
+import pytest
+import sqlalchemy as sa
+
+from bot.store.db import engine_for
+from bot.store.models import RedFlagEvent
+
+pytestmark = pytest.mark.timeout(600)
+
+EMERGENCY = ["utter_red_flag_emergency", "utter_red_flag_emergency_why", "utter_red_flag_emergency_after"]
+EMERGENCY_AGAIN = ["utter_red_flag_emergency_again", "utter_red_flag_emergency_why"]
+CRISIS = ["utter_red_flag_crisis", "utter_red_flag_crisis_support", "utter_red_flag_crisis_after"]
+URGENT = ["utter_red_flag_urgent", "utter_red_flag_urgent_why"]
+
+
+def tiers(database_url: str, sender: str) -> List[tuple]:
+    with engine_for(database_url).connect() as conn:
+        result = conn.execute(
+            sa.select(RedFlagEvent.tier, RedFlagEvent.category).where(RedFlagEvent.sender_id == sender).order_by(RedFlagEvent.id)
+        )
+        return [tuple(r) for r in result]
+
+
+def test_a_refusal_after_the_emergency_reply_gets_the_instruction_again_then_the_conversation_goes_on(chat, database_url):
+    sender = chat.new_sender("stay-refuse")
+    assert chat.conversation(sender, [
+        "I haven't been able to pee since last night",
+        "I really don't want to sit in the ER all night, can it wait until my appointment on Monday?",
+        "what is radiofrequency ablation?",
+    ]) == [EMERGENCY, EMERGENCY_AGAIN, ["utter_edu_treatment_rfa"]]
+    assert tiers(database_url, sender) == [("EMERGENCY", "urinary_retention")]
+
+
+def test_a_refusal_after_the_urgent_reply_gets_call_today_again(chat):
+    sender = chat.new_sender("stay-urgent")
+    assert chat.conversation(sender, [
+        "my incision has gone red and there is pus coming out",
+        "I'll just wait it out until Thursday",
+    ]) == [URGENT, ["utter_red_flag_urgent_again", "utter_red_flag_urgent_why"]]
+
+
+def test_a_caregiver_gets_the_crisis_line_worded_for_them_and_it_stays_when_he_says_he_is_fine(chat, database_url, clinic_values):
+    sender = chat.new_sender("stay-caregiver")
+    replies = chat.send(sender, "my father said tonight he is going to shoot himself, there are guns in the house")
+    assert [m["metadata"]["response"] for m in replies] == CRISIS
+    assert clinic_values["crisis_line"] in replies[0]["text"] and "family" in replies[0]["text"]
+    assert "stay with them" in replies[1]["text"].lower() and "lock away" in replies[1]["text"].lower()
+    assert chat.responses(sender, "he says he was only venting, forget it") == ["utter_red_flag_crisis_again"]
+    assert tiers(database_url, sender) == [("CRISIS", "suicidal_thoughts")]
+
+
+def test_an_emergency_for_somebody_else_tells_the_caregiver_what_to_do(chat):
+    sender = chat.new_sender("stay-other")
+    replies = chat.send(sender, "my husband can't feel his legs and can't stand up")
+    assert [m["metadata"]["response"] for m in replies] == EMERGENCY
+    assert replies[0]["text"].startswith("Please get them to the nearest emergency room now")
+
+
+def test_a_vague_sign_gets_one_question_and_not_sure_counts_as_yes(chat, database_url):
+    sender = chat.new_sender("stay-unsure")
+    replies = chat.send(sender, "my bladder has felt odd since the operation")
+    assert [m["metadata"]["response"] for m in replies] == ["utter_safety_question_emergency"]
+    assert replies[0]["metadata"]["safety_question"] is True
+    assert [b["payload"] for b in replies[0]["buttons"]] == ["/affirm", "/deny", "/unsure"]
+    assert chat.responses(sender, "hmm, I'm not really sure") == EMERGENCY
+    assert tiers(database_url, sender) == [("EMERGENCY", "bladder_control")]
+
+
+def test_no_to_the_safety_question_goes_on_with_the_safety_net_and_files_nothing(chat, database_url):
+    sender = chat.new_sender("stay-no")
+    assert chat.conversation(sender, ["my bladder has felt odd since the operation", "/deny"]) == [
+        ["utter_safety_question_emergency"], ["utter_safety_answer_no"]]
+    assert tiers(database_url, sender) == []
+
+
+def test_a_vague_crisis_sign_asks_directly(chat, database_url):
+    sender = chat.new_sender("stay-crisis-q")
+    assert chat.conversation(sender, ["honestly what is the point of all this", "yes"]) == [
+        ["utter_safety_question_crisis"], CRISIS]
+    assert [t for t, _ in tiers(database_url, sender)] == ["CRISIS"]
+
+
+def test_spanish_gets_the_emergency_reply_in_spanish_and_the_clinic_in_spanish(chat, clinic_values):
+    sender = chat.new_sender("stay-es")
+    replies = chat.send(sender, "desde anoche no puedo orinar y me duele mucho")
+    assert [m["metadata"]["response"] for m in replies] == EMERGENCY
+    assert replies[0]["text"].startswith("Por favor, vaya a la sala de emergencias") and clinic_values["emergency_number"] in replies[0]["text"]
+    assert replies[1]["text"].startswith("Usted me habló de no poder orinar")
+    other = chat.send(chat.new_sender("stay-es2"), "hola, cuánto cuesta una inyección epidural?")
+    assert [m["metadata"]["response"] for m in other] == ["utter_spanish_contact"]
+    assert clinic_values["clinic_phone"] in other[0]["text"] and "inglés" in other[0]["text"]
+
+
+def test_a_question_about_a_word_gets_the_answer_and_no_alert(chat, database_url):
+    sender = chat.new_sender("stay-term")
+    assert chat.responses(sender, "what is cauda equina syndrome?") == ["utter_edu_warning_signs"]
+    assert tiers(database_url, sender) == []
+
+
+def test_a_correction_is_acknowledged_with_the_safety_net(chat):
+    sender = chat.new_sender("stay-retract")
+    assert chat.conversation(sender, ["he can't walk, his legs just collapsed", "sorry, I meant my dog, wrong chat"]) == [
+        EMERGENCY, ["utter_red_flag_retracted"]]
+
+
+def test_the_symptom_check_asks_eight_questions_and_ends_with_the_safety_net(chat):
+    sender = chat.new_sender("stay-check")
+    turns = chat.conversation(sender, ["can you check my symptoms"] + ["/deny"] * 8)
+    assert turns == [
+        ["utter_symptom_check_intro", "utter_ask_symptom_bladder_bowel"],
+        ["utter_ask_symptom_saddle"], ["utter_ask_symptom_legs_both"], ["utter_ask_symptom_chest_breath"],
+        ["utter_ask_symptom_leg_one"], ["utter_ask_symptom_fever_wound"], ["utter_ask_symptom_calf"],
+        ["utter_ask_symptom_headache"], ["utter_symptom_check_clear", "utter_symptom_check_help"],
+    ]
+
+
+def test_not_sure_in_the_symptom_check_gives_the_tier_reply(chat, database_url):
+    sender = chat.new_sender("stay-check-unsure")
+    turns = chat.conversation(sender, ["can you check my symptoms", "/deny", "/deny", "/deny", "I don't know"])
+    assert turns[-1] == ["utter_red_flag_emergency", "utter_red_flag_emergency_check_why", "utter_red_flag_emergency_after"]
+    assert tiers(database_url, sender) == [("EMERGENCY", "chest_or_breathing")]

@@ -148,9 +148,12 @@ class RedFlagDetector(GraphComponent):
         bag-of-words classifier cannot read negation, time or questions ("my calf isn't swollen"
         looks like "my calf is swollen" to it), so its guess does not count in a message where the
         detector sees such a cue either, nor for a tier whose words the detector set aside, nor for a
-        tier none of whose anchor words the message contains (sure guesses about the weather).
+        tier none of whose anchor words the message contains (sure guesses about the weather). Where the
+        detector found a sign too vague to settle, it asks one direct question instead (unsure).
         """
         if detection.findings or detection.context_cue:
+            return None
+        if detection.unsure:  # the detector read the sign as too vague to settle: it asks instead
             return None
         set_aside = set(detection.ruled_out_tiers(self.matcher.categories))
         tiers = {

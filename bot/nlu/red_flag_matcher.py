@@ -170,6 +170,8 @@ class RedFlagMatcher:
         self._add(compiler, "pushback", content.get("pushback", []))
         self._add(compiler, "term", content.get("term_questions", []))
         self._add(compiler, "retraction", content.get("retraction", []))
+        self._add(compiler, "chronic", content.get("chronic", []))
+        self._add(compiler, "chronic_overridden", content.get("chronic_overridden_by", []))
         self._add(compiler, "third_person", content.get("third_person", []))
         self.categories: Dict[str, Category] = {}
         self.combinations: Dict[str, List[List[str]]] = {}
@@ -254,6 +256,8 @@ class RedFlagMatcher:
             for start, end in found:
                 reason = context.judge((start, end), exclusions, category.hypothetical_applies, category.resolved_rules_out)
                 pieces = parts.get((start, end), ())
+                if reason is None and category.tier != "CRISIS" and self._long_standing(start, spans, context):
+                    reason = "long-standing"  # "been like that 20 years", "always have": not a new sign
                 if reason is None and pieces and not all(context.same_clause(start, s) for s, _ in pieces):
                     reason = next(  # parts across clauses: each must stand ("my bladder's fine and I can't walk")
                         (r for r in (context.judge(p, exclusions, category.hypothetical_applies, category.resolved_rules_out) for p in pieces) if r),
@@ -300,6 +304,17 @@ class RedFlagMatcher:
         detection.findings.sort(key=lambda f: (TIER_ORDER.index(f.tier), f.start))
         return detection
 
+    @staticmethod
+    def _long_standing(start: int, spans: Dict[str, List[Tuple[int, int]]], context: MessageContext) -> bool:
+        """Said in its sentence to be long-standing, and not said there to be new or worse
+        ("nothing new" is itself long-standing, not an override)."""
+        chronic = [s for s in spans.get("chronic", []) if context.same_sentence(s[0], start)]
+        overrides = [
+            o for o in spans.get("chronic_overridden", [])
+            if context.same_sentence(o[0], start) and not any(c[0] <= o[0] and o[1] <= c[1] for c in chronic)
+        ]
+        return bool(chronic) and not overrides
+
     def anchored(self, detection: Detection, tier: str) -> bool:
         """Whether the message has a word of this tier's vocabulary (see `classifier_anchors`)."""
         anchors = self.classifier_anchors.get(tier)
@@ -340,7 +355,7 @@ def merge_content(base: Dict, extra: Dict) -> Dict:
         merged[section] = {**base.get(section, {})}
         for key, values in (extra.get(section) or {}).items():
             merged[section][key] = list(merged[section].get(key, [])) + list(values)
-    for section in ("idioms", "pushback", "term_questions", "third_person", "retraction"):
+    for section in ("idioms", "pushback", "term_questions", "third_person", "retraction", "chronic", "chronic_overridden_by"):
         merged[section] = list(base.get(section, [])) + list(extra.get(section, []))
     merged["categories"] = {name: dict(spec) for name, spec in base["categories"].items()}
     for name, spec in (extra.get("categories") or {}).items():

@@ -36,6 +36,7 @@ PUSHBACK_INTENT = "red_flag_pushback"
 RETRACTION_INTENT = "red_flag_retracted"
 UNSURE_INTENT_FOR_TIER = {tier: f"red_flag_unsure_{tier.lower()}" for tier in TIER_ORDER}
 TERM_QUESTION_INTENT = "edu_warning_signs"
+EDUCATION_PREFIXES = ("edu_", "ask_risks")
 SPANISH_INTENT = "spanish_message"
 # Intents a Spanish message keeps (answers to a question, greetings); any other gets the Spanish contact.
 SPANISH_KEEPS = {"affirm", "deny", "unsure", "stop", "red_flag_denied", PUSHBACK_INTENT, RETRACTION_INTENT, *UNSURE_INTENT_FOR_TIER.values()}
@@ -74,6 +75,8 @@ class RedFlagDetector(GraphComponent):
             # a set-aside red-flag guess gives way to the next guess only if it is this sure
             # (keep equal to FallbackClassifier's threshold); otherwise to nlu_fallback
             "fallback_threshold": 0.3,
+            # a pushback word does not take over a question about the clinic's topics this sure
+            "education_threshold": 0.5,
         }
 
     def __init__(self, config: Dict[Text, Any], matcher: Optional[RedFlagMatcher] = None) -> None:
@@ -125,7 +128,7 @@ class RedFlagDetector(GraphComponent):
             ])
         elif detection.retraction:
             self._set_intent(message, RETRACTION_INTENT)
-        elif detection.pushback:
+        elif detection.pushback and not self._education_question(message):
             self._set_intent(message, PUSHBACK_INTENT)
         elif (message.get(INTENT) or {}).get("name") in TIER_FOR_INTENT:
             self._demote(message, self.config["fallback_threshold"])
@@ -165,6 +168,12 @@ class RedFlagDetector(GraphComponent):
             t for t in set(self.config["classifier_tiers"]) - set_aside if self.matcher.anchored(detection, t)
         }
         return next((t for t in TIER_ORDER if t in tiers and t in allowed), None)
+
+    def _education_question(self, message: Message) -> bool:
+        """A confident question about the clinic's topics ("will the stimulator make it worse?") is
+        answered, even if a few of its words sound like minimising ("a little")."""
+        intent = message.get(INTENT) or {}
+        return str(intent.get("name", "")).startswith(EDUCATION_PREFIXES) and (intent.get("confidence") or 0.0) >= self.config["education_threshold"]
 
     @staticmethod
     def _demote(message: Message, fallback_threshold: float) -> None:

@@ -27,7 +27,7 @@ SLOTS = ("callback_name", "callback_phone", "callback_phone_display", "callback_
 
 # Messages that are not an answer to the form's question.
 _RED_FLAG_PREFIX = "red_flag_"
-_NOT_A_RED_FLAG = {"red_flag_denied"}  # "no bladder problems": an answer like any other
+_NOT_A_RED_FLAG = {"red_flag_denied", "red_flag_pushback", "red_flag_retracted"}  # answers like any other
 _QUESTION_PREFIXES = ("handoff_", "edu_")
 _QUESTION_INTENTS = {"out_of_scope", "bot_capabilities", "ask_risks", "tell_me_more"}
 QUESTION_CONFIDENCE = 0.6  # below this, a short answer ("Pat", "mornings") is taken as the answer
@@ -167,10 +167,15 @@ class ValidateCallbackForm(FormValidationAction):
         return {"callback_consent": answer if answer is not None else tracker.latest_message.get("text") or ""}
 
     # --- validation: a clear reason when the answer cannot be used; the form then asks again ---
+    # A slot set to None (a fresh request resets every field) is "not given yet", never a wrong answer:
+    # the SDK validates every slot set since the last message, so without this check a new request
+    # opened with four error messages before its first question.
 
     @staticmethod
     def _cleaned(slot: Text, clean, value: Any, dispatcher: CollectingDispatcher) -> Dict:
-        cleaned = clean(str(value or ""))
+        if value is None:
+            return {slot: None}
+        cleaned = clean(str(value))
         if cleaned is None:
             dispatcher.utter_message(response=f"utter_{slot}_invalid")
         return {slot: cleaned}
@@ -179,7 +184,9 @@ class ValidateCallbackForm(FormValidationAction):
         return self._cleaned("callback_name", clean_name, value, dispatcher)
 
     def validate_callback_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> Dict:
-        result = parse_us_phone(str(value or ""))
+        if value is None:
+            return {"callback_phone": None, "callback_phone_display": None}
+        result = parse_us_phone(str(value))
         if not result.ok:
             dispatcher.utter_message(response=f"utter_callback_phone_{result.problem}")
             return {"callback_phone": None, "callback_phone_display": None}
@@ -189,7 +196,7 @@ class ValidateCallbackForm(FormValidationAction):
         return self._cleaned("callback_best_time", clean_best_time, value, dispatcher)
 
     def validate_callback_consent(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> Dict:
-        if isinstance(value, bool):
+        if value is None or isinstance(value, bool):
             return {"callback_consent": value}
         dispatcher.utter_message(response="utter_callback_consent_unclear")
         return {"callback_consent": None}

@@ -18,9 +18,13 @@ def rows_for(database_url, sender):
 
 
 def start(chat, sender, text="can someone call me back?"):
-    reply = chat.joined(sender, text)
-    assert "name" in reply.lower(), reply
-    return reply
+    """Every start shows the first question and nothing else (it once opened with four error messages)."""
+    assert chat.responses(sender, text) == ["utter_ask_callback_name"], text
+
+
+@pytest.mark.parametrize("opening", ["can someone call me back?", "/request_callback", "I'd like a nurse to phone me"])
+def test_every_way_of_asking_opens_with_the_first_question_alone(chat, opening):
+    start(chat, chat.new_sender("callback-start"), opening)
 
 
 def test_happy_path_stores_one_new_request_and_says_when_the_clinic_will_call(chat, database_url, clinic_values):

@@ -27,7 +27,7 @@ SLOTS = ("callback_name", "callback_phone", "callback_phone_display", "callback_
 
 # Messages that are not an answer to the form's question.
 _RED_FLAG_PREFIX = "red_flag_"
-_NOT_A_RED_FLAG = {"red_flag_denied", "red_flag_pushback", "red_flag_retracted"}  # answers like any other
+_NOT_A_RED_FLAG = {"red_flag_denied", "red_flag_retracted"}  # answers like any other (a refusal is not: it gets the instruction)
 _QUESTION_PREFIXES = ("handoff_", "edu_")
 _QUESTION_INTENTS = {"out_of_scope", "bot_capabilities", "ask_risks", "tell_me_more"}
 QUESTION_CONFIDENCE = 0.6  # below this, a short answer ("Pat", "mornings") is taken as the answer

@@ -171,6 +171,7 @@ class RedFlagMatcher:
         self._add(compiler, "term", content.get("term_questions", []))
         self._add(compiler, "retraction", content.get("retraction", []))
         self._add(compiler, "chronic", content.get("chronic", []))
+        self._add(compiler, "over_since", content.get("over_since", []))
         self._add(compiler, "chronic_overridden", content.get("chronic_overridden_by", []))
         self._add(compiler, "third_person", content.get("third_person", []))
         self.categories: Dict[str, Category] = {}
@@ -306,9 +307,10 @@ class RedFlagMatcher:
 
     @staticmethod
     def _long_standing(start: int, spans: Dict[str, List[Tuple[int, int]]], context: MessageContext) -> bool:
-        """Said in its sentence to be long-standing, and not said there to be new or worse
-        ("nothing new" is itself long-standing, not an override)."""
-        chronic = [s for s in spans.get("chronic", []) if context.same_sentence(s[0], start)]
+        """Said in its sentence to be long-standing, or anywhere in the message to be over ("it's been
+        fine since"), and not said in its sentence to be new or worse ("nothing new" is itself
+        long-standing, not an override)."""
+        chronic = [s for s in spans.get("chronic", []) if context.same_sentence(s[0], start)] + spans.get("over_since", [])
         overrides = [
             o for o in spans.get("chronic_overridden", [])
             if context.same_sentence(o[0], start) and not any(c[0] <= o[0] and o[1] <= c[1] for c in chronic)
@@ -355,7 +357,7 @@ def merge_content(base: Dict, extra: Dict) -> Dict:
         merged[section] = {**base.get(section, {})}
         for key, values in (extra.get(section) or {}).items():
             merged[section][key] = list(merged[section].get(key, [])) + list(values)
-    for section in ("idioms", "pushback", "term_questions", "third_person", "retraction", "chronic", "chronic_overridden_by"):
+    for section in ("idioms", "pushback", "term_questions", "third_person", "retraction", "chronic", "over_since", "chronic_overridden_by"):
         merged[section] = list(base.get(section, [])) + list(extra.get(section, []))
     merged["categories"] = {name: dict(spec) for name, spec in base["categories"].items()}
     for name, spec in (extra.get("categories") or {}).items():

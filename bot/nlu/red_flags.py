@@ -126,8 +126,9 @@ class RedFlagDetector(GraphComponent):
                 _entity("red_flag_summary", summary, 0, len(text)),
                 _entity("red_flag_reason", (category.reason_es or category.reason) if language == "es" else category.reason, 0, len(text)),
             ])
-        elif detection.retraction:
+        elif detection.retraction:  # "I meant my dog": the conversation no longer stays with the red flag
             self._set_intent(message, RETRACTION_INTENT)
+            self._replace_entities(message, [_entity("red_flag_open", "cleared", 0, len(text))])
         elif detection.pushback and not self._education_question(message):
             self._set_intent(message, PUSHBACK_INTENT)
         elif (message.get(INTENT) or {}).get("name") in TIER_FOR_INTENT:

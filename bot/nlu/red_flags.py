@@ -33,6 +33,7 @@ SYMPTOM_CHECK_INTENT = "symptom_check"
 FALLBACK_INTENT = "nlu_fallback"
 SYMPTOM_CHECK_START = "symptom_check_start"
 PUSHBACK_INTENT = "red_flag_pushback"
+STOP_INTENT = "stop"  # "never mind" inside a form cancels it; outside, with a red flag open, a rule repeats it
 RETRACTION_INTENT = "red_flag_retracted"
 UNSURE_INTENT_FOR_TIER = {tier: f"red_flag_unsure_{tier.lower()}" for tier in TIER_ORDER}
 TERM_QUESTION_INTENT = "edu_warning_signs"
@@ -129,7 +130,7 @@ class RedFlagDetector(GraphComponent):
         elif detection.retraction:  # "I meant my dog": the conversation no longer stays with the red flag
             self._set_intent(message, RETRACTION_INTENT)
             self._replace_entities(message, [_entity("red_flag_open", "cleared", 0, len(text))])
-        elif detection.pushback and not self._education_question(message):
+        elif detection.pushback and not self._education_question(message) and self._intent_name(message) != STOP_INTENT:
             self._set_intent(message, PUSHBACK_INTENT)
         elif (message.get(INTENT) or {}).get("name") in TIER_FOR_INTENT:
             self._demote(message, self.config["fallback_threshold"])
@@ -169,6 +170,10 @@ class RedFlagDetector(GraphComponent):
             t for t in set(self.config["classifier_tiers"]) - set_aside if self.matcher.anchored(detection, t)
         }
         return next((t for t in TIER_ORDER if t in tiers and t in allowed), None)
+
+    @staticmethod
+    def _intent_name(message: Message) -> str:
+        return str((message.get(INTENT) or {}).get("name") or "")
 
     def _education_question(self, message: Message) -> bool:
         """A confident question about the clinic's topics ("will the stimulator make it worse?") is

@@ -51,6 +51,9 @@ def tier_and_categories(detector, text):
     ("every night I beg the Lord to take me", "CRISIS", "suicidal_thoughts"),
     ("been cutting my arms again when the pain gets bad", "CRISIS", "suicidal_thoughts"),
     ("le pido a dios que me lleve", "CRISIS", "suicidal_thoughts"),
+    # a wish x not being alive, in words no phrase lists
+    ("honestly I would be fine with never waking up", "CRISIS", "suicidal_thoughts"),
+    ("mi abuela dice que prefiere morirse", "CRISIS", "suicidal_thoughts"),
     ("mi hijo dice que se quiere matar", "CRISIS", "suicidal_thoughts"),
     # same-day signs
     ("the stimulator battery site is puffy and red", "URGENT", "wound_problem"),
@@ -74,6 +77,10 @@ def test_an_unseen_combination_of_known_concepts_fires(detector, text, tier, cat
     "no siento adormecimiento en las nalgas",
     "I don't have any bladder problems and I can walk fine",
     "that pill saved me a lot of pain",
+    "I want to go home after the injection",
+    "I wish the pain would go away",
+    "quiero irme a casa",
+    "my toddler can't pee in the potty yet",
 ])
 def test_idioms_other_subjects_and_quoted_advice_are_no_red_flag(detector, text):
     assert detector.detect(text).tier is None, (text, tier_and_categories(detector, text))

@@ -1,8 +1,9 @@
 """Which language a message is written in: English or Spanish (lingua, offline, models shipped).
 
 Safety does not depend on this: the red-flag screen reads English and Spanish words in every message.
-The language only decides the language of the reply. A message too short or too mixed to tell
-("ok", "no", "si") says nothing, so the conversation's `language` slot keeps its last value.
+The language only decides the language of the reply: Spanish and Spanglish (two Spanish-only words are
+enough) get Spanish. A message too short to tell ("ok", "no", "si") says nothing, so the conversation's
+`language` slot keeps its last value.
 """
 from __future__ import annotations
 
@@ -26,6 +27,15 @@ SPANISH_WORDS = frozenset(
     "espalda pierna piernas orinar vejiga puedo usted ustedes habla hablan espanol donde cuando cita "
     "llamar llamen telefono cirugia operacion".split()
 )
+# Spanish words that are no English words: two of them make a Spanglish message Spanish for the reply
+# (the issue's rule: Spanish and Spanglish get the tier replies in Spanish).
+SPANISH_MARKERS = frozenset(
+    "que se mi mis el los las pero porque ya muy con para por esta está estoy puedo quiero tengo hace desde "
+    "nada siento cuando también hasta dice él ella tío tía abuela abuelo hermana hermano papá mamá hijo hija "
+    "encima sin darse cuenta duele dolor hinchado hinchada pierna piernas vivir morir matarme lleve diosito "
+    "está están durmiendo cortando puente quiere hospital ahora otra vez".split()
+)
+SPANGLISH_MIN_MARKERS = 2
 ENGLISH_WORDS = frozenset(
     "hi hello hey thanks thank please help need want have pain back leg legs pee bladder can you speak "
     "english where when appointment call phone surgery".split()
@@ -54,6 +64,8 @@ class LanguageGuesser:
             if spanish != english:
                 return SPANISH if spanish > english else ENGLISH
             return None
+        if sum(w in SPANISH_MARKERS for w in words) >= SPANGLISH_MIN_MARKERS:
+            return SPANISH
         values = self._detector.compute_language_confidence_values(text)
         if not values or values[0].value < MIN_CONFIDENCE:
             return None

@@ -44,12 +44,15 @@ def concept_spans(
     if not all(per_concept):
         return []
     found = set()
-    for choice in itertools.product(*per_concept):
+    by_sentence: Dict[int, List[List[Tuple[int, int]]]] = {}
+    for index, concept_spans_found in enumerate(per_concept):
+        for span in concept_spans_found:
+            by_sentence.setdefault(context.sentence[span[0]], [[] for _ in per_concept])[index].append(span)
+    choices = (c for groups in by_sentence.values() if all(groups) for c in itertools.product(*groups))
+    for choice in choices:  # only within one sentence: a long message cannot multiply the work
         ordered = sorted(choice)
         if any(a[1] > b[0] for a, b in zip(ordered, ordered[1:])):
             continue  # one word cannot stand for two concepts
-        if not all(context.same_sentence(ordered[0][0], s) for s, _ in ordered[1:]):
-            continue
         if any(context.words_between(a[1], b[0]) > gap or context.negator_between(a[1], b[0]) for a, b in zip(ordered, ordered[1:])):
             continue
         found.add(((ordered[0][0], max(e for _, e in ordered)), tuple(ordered)))
@@ -66,6 +69,12 @@ class Category:
     resolved_rules_out: bool
     summary_es: str = ""
     reason_es: str = ""
+
+    def words(self, language: str = "en") -> Tuple[str, str]:
+        """(summary, reason) in the reply's language; English where no Spanish is written."""
+        if language == "es":
+            return self.summary_es or self.summary, self.reason_es or self.reason
+        return self.summary, self.reason
 
 
 @dataclass(frozen=True)
@@ -332,8 +341,7 @@ class RedFlagMatcher:
         for f in detection.findings:
             if f.tier == "CRISIS" and detection.tier != "CRISIS":
                 continue
-            category = self.categories[f.category]
-            text = (category.summary_es or category.summary) if language == "es" else f.summary
+            text = self.categories[f.category].words(language)[0]
             if text not in parts:
                 parts.append(text)
         if not parts:
@@ -345,8 +353,7 @@ class RedFlagMatcher:
         """Why the most serious finding matters, in plain words."""
         if not detection.findings:
             return ""
-        category = self.categories[detection.findings[0].category]
-        return (category.reason_es or category.reason) if language == "es" else category.reason
+        return self.categories[detection.findings[0].category].words(language)[1]
 
 
 def merge_content(base: Dict, extra: Dict) -> Dict:

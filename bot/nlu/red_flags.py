@@ -121,27 +121,27 @@ class RedFlagDetector(GraphComponent):
         elif detection.unsure:
             category = self.matcher.categories[detection.unsure[0]]
             self._set_intent(message, UNSURE_INTENT_FOR_TIER[category.tier])
-            summary = (category.summary_es or category.summary) if language == "es" else category.summary
+            summary, reason = category.words(language)
             self._replace_entities(message, [
                 _entity("red_flag_category", category.name, 0, len(text)),
                 _entity("red_flag_summary", summary, 0, len(text)),
-                _entity("red_flag_reason", (category.reason_es or category.reason) if language == "es" else category.reason, 0, len(text)),
+                _entity("red_flag_reason", reason, 0, len(text)),
             ])
         elif detection.retraction:  # "I meant my dog": the conversation no longer stays with the red flag
             self._set_intent(message, RETRACTION_INTENT)
             self._replace_entities(message, [_entity("red_flag_open", "cleared", 0, len(text))])
         elif detection.pushback and not self._education_question(message) and self._intent_name(message) != STOP_INTENT:
             self._set_intent(message, PUSHBACK_INTENT)
-        elif (message.get(INTENT) or {}).get("name") in TIER_FOR_INTENT:
+        elif self._intent_name(message) in TIER_FOR_INTENT:
             self._demote(message, self.config["fallback_threshold"])
-        elif (message.get(INTENT) or {}).get("name") == SYMPTOM_CHECK_INTENT:
+        elif self._intent_name(message) == SYMPTOM_CHECK_INTENT:
             # A new symptom check: a null entity lets Rasa's own slot mappings clear the answers of
             # an earlier check (a slot mapping cannot set None otherwise, and this must not need
             # the action server).
             entities = list(message.get(ENTITIES) or [])
             entities.append({"entity": SYMPTOM_CHECK_START, "value": None, "start": 0, "end": len(text), "extractor": EXTRACTOR})
             message.set(ENTITIES, entities, add_to_output=True)
-        if tier is None and language == "es" and (message.get(INTENT) or {}).get("name") not in SPANISH_KEEPS:
+        if tier is None and language == "es" and self._intent_name(message) not in SPANISH_KEEPS:
             self._set_intent(message, SPANISH_INTENT)
 
     def _classifier_tier(self, message: Message, detection: Detection) -> Optional[str]:
@@ -156,9 +156,7 @@ class RedFlagDetector(GraphComponent):
         tier none of whose anchor words the message contains (sure guesses about the weather). Where the
         detector found a sign too vague to settle, it asks one direct question instead (unsure).
         """
-        if detection.findings or detection.context_cue:
-            return None
-        if detection.unsure:  # the detector read the sign as too vague to settle: it asks instead
+        if detection.findings or detection.context_cue or detection.unsure:
             return None
         set_aside = set(detection.ruled_out_tiers(self.matcher.categories))
         tiers = {
@@ -178,8 +176,8 @@ class RedFlagDetector(GraphComponent):
     def _education_question(self, message: Message) -> bool:
         """A confident question about the clinic's topics ("will the stimulator make it worse?") is
         answered, even if a few of its words sound like minimising ("a little")."""
-        intent = message.get(INTENT) or {}
-        return str(intent.get("name", "")).startswith(EDUCATION_PREFIXES) and (intent.get("confidence") or 0.0) >= self.config["education_threshold"]
+        confidence = (message.get(INTENT) or {}).get("confidence") or 0.0
+        return self._intent_name(message).startswith(EDUCATION_PREFIXES) and confidence >= self.config["education_threshold"]
 
     @staticmethod
     def _demote(message: Message, fallback_threshold: float) -> None:

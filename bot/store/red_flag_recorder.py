@@ -21,6 +21,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.channels.urgency import SAFETY_QUESTION_PREFIX
 from bot.store.models import RedFlagEvent
 from bot.store.tracker_store import register_event_hook
 
@@ -43,7 +44,7 @@ SYMPTOM_CHECK_QUESTIONS: Dict[str, Tuple[str, str, str]] = {
     "symptom_headache": ("URGENT", "positional_headache", "a headache worse sitting or standing up"),
 }
 YES_ANSWERS = {"affirm", "unsure"}  # "not sure" counts as yes, to be safe
-SAFETY_QUESTIONS = {f"utter_safety_question_{tier.lower()}": tier for tier in ("EMERGENCY", "CRISIS", "URGENT")}
+SAFETY_QUESTIONS = {f"{SAFETY_QUESTION_PREFIX}{tier.lower()}": tier for tier in RED_FLAG_INTENTS.values()}
 
 
 @dataclass(frozen=True)

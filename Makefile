@@ -24,7 +24,7 @@ shell: train
 	@$(PY) -m bot.cli shell
 
 validate: setup
-	@.venv/bin/rasa data validate --domain domain.yml --data data --config config.yml
+	@.venv/bin/rasa data validate --domain domain.yml --data data/nlu data/rules data/stories --config config.yml
 
 test: train
 	@$(PY) -m pytest $(PYTEST_ARGS)

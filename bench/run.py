@@ -63,7 +63,7 @@ def train(config: Path, workdir: Path, name: str, lean: bool) -> tuple[Path, flo
     env = {**os.environ, "PYTHONPATH": python_path(), "TF_CPP_MIN_LOG_LEVEL": "2", "RASA_TELEMETRY_ENABLED": "false",
            "RASA_CACHE_DIRECTORY": str(workdir / f"cache-{name}")}
     cmd = [*rasa_command_prefix(lean), "train", "--config", str(config_copy), "--domain", "domain.yml",
-           "--data", "data", "--out", str(workdir / "models"), "--fixed-model-name", name]
+           "--data", *RASA_DATA, "--out", str(workdir / "models"), "--fixed-model-name", name]
     log(f"training {name} ({config.name}) ...")
     started = time.monotonic()
     result = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

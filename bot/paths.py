@@ -8,6 +8,9 @@ MODELS = ROOT / "models"
 BUILD = ROOT / "build"
 SPACY_MODEL = BUILD / "spacy_en"
 DEFAULT_CLINIC_FILE = ROOT / "clinic.yml"
+# What Rasa trains on. data/safety_net/ is not among them: bot.nlu.safety_net reads it (its labels,
+# such as not_crisis, are no intents of the domain).
+RASA_DATA = ("data/nlu", "data/rules", "data/stories")
 
 
 def default_database_url() -> str:

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Iterable, List
 
-from bot.paths import MODELS, ROOT, SPACY_MODEL
+from bot.paths import MODELS, RASA_DATA, ROOT, SPACY_MODEL
 from bot.rasa_launcher import rasa_command_prefix
 
 INPUT_GLOBS = ("config.yml", "domain.yml", "data/**/*.yml", "bot/nlu/**/*.py", "bot/nlu/**/*.yml", "bot/policies/**/*.py")
@@ -44,7 +44,11 @@ def model_path(root: Path = ROOT) -> Path:
 
 
 def ensure_trained(force: bool = False) -> Path:
-    """Return the path of an up-to-date model, training it first if needed."""
+    """Return the path of an up-to-date model, training it first if needed (and the safety net,
+    bot.nlu.safety_net, fitted into its cache, so that a server does not fit it while starting)."""
+    from bot.nlu.safety_net import SafetyNet
+
+    SafetyNet.fitted()
     MODELS.mkdir(parents=True, exist_ok=True)
     target = model_path()
     with open(MODELS / ".train.lock", "w") as lock:
@@ -56,7 +60,7 @@ def ensure_trained(force: bool = False) -> Path:
         started = time.monotonic()
         cmd = [
             *rasa_command_prefix(), "train",  # = `rasa train`, without TensorFlow when the config needs none
-            "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
+            "--config", "config.yml", "--domain", "domain.yml", "--data", *RASA_DATA,
             "--out", str(MODELS), "--fixed-model-name", target.name[: -len(".tar.gz")],
         ]
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(ROOT)}

@@ -3,13 +3,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.paths import ROOT
+from bot.paths import RASA_DATA, ROOT
 
 
 def test_rasa_data_validate_passes():
     rasa = str(Path(sys.executable).with_name("rasa"))
     result = subprocess.run(
-        [rasa, "data", "validate", "--domain", "domain.yml", "--data", "data", "--config", "config.yml"],
+        [rasa, "data", "validate", "--domain", "domain.yml", "--data", *RASA_DATA, "--config", "config.yml"],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )
     output = result.stdout + result.stderr

@@ -60,6 +60,14 @@ def tier_and_categories(detector, text):
     ("la herida está roja y le sale pus", "URGENT", "wound_problem"),
     ("my right leg has been getting weaker since yesterday", "URGENT", "leg_weakness_one"),
     ("my head pounds whenever I stand up and it settles lying flat", "URGENT", "positional_headache"),
+    # simple English, legs that stop obeying, a misheard word, a double negative
+    ("since this morning my two feet are very weak and I fall", "EMERGENCY", "leg_weakness_both"),
+    ("my legs stopped working on the stairs and I can't get them to go", "EMERGENCY", "leg_weakness_both"),
+    ("I think I lost control of my blather in the car", "EMERGENCY", "bladder_control"),
+    ("I had to go but nothing happens when I sit there", "EMERGENCY", "urinary_retention"),
+    ("for number two I not feel nothing, is coming without control", "EMERGENCY", "bowel_control"),
+    ("no siento nada cuando me siento en el asiento del inodoro", "EMERGENCY", "saddle_numbness"),
+    ("he cannot stand up without a headache that splits his skull", "URGENT", "positional_headache"),
 ])
 def test_an_unseen_combination_of_known_concepts_fires(detector, text, tier, category):
     found_tier, categories = tier_and_categories(detector, text)
@@ -81,6 +89,15 @@ def test_an_unseen_combination_of_known_concepts_fires(detector, text, tier, cat
     "I wish the pain would go away",
     "quiero irme a casa",
     "my toddler can't pee in the potty yet",
+    # lemma look-alikes: a phone number is no numbness, "very well" no "fine"
+    "my number is 419 555 0199, please call after 3",
+    # tired legs after exercise, a near-miss, an animal's back legs, a game character
+    "my legs feel like jelly after leg day at the gym",
+    "nearly wet myself when I saw the bill",
+    "our old cat is struggling, her back legs wobble when she jumps",
+    "my avatar in the game can't walk anymore, it's bugged",
+    # a denial in other words
+    "nothing has changed with my waterworks, all normal",
 ])
 def test_idioms_other_subjects_and_quoted_advice_are_no_red_flag(detector, text):
     assert detector.detect(text).tier is None, (text, tier_and_categories(detector, text))
@@ -102,6 +119,11 @@ def test_a_not_that_belongs_to_one_symptom_does_not_negate_the_next(detector):
     ("things have changed down there since the op", "saddle_numbness"),
     ("what is the point of all this", "suicidal_thoughts"),
     ("the wound looks funny today", "wound_problem"),
+    ("my pee has been a bit odd lately", "bladder_control"),
+    ("toilet trips have been weird since the injection", "bladder_control"),
+    ("something's off in my lower body", "saddle_numbness"),
+    ("the balance is worse this week", "leg_weakness_both"),
+    ("tengo las piernas como weird", "leg_weakness_both"),
 ])
 def test_a_vague_sign_asks_one_question(detector, text, category):
     d = detector.detect(text)
@@ -109,7 +131,10 @@ def test_a_vague_sign_asks_one_question(detector, text, category):
 
 
 @pytest.mark.parametrize("text", ["I'd rather wait for my appointment on Monday", "he refuses to go to the hospital",
-                                  "it was only once, probably nothing", "no voy a ir a urgencias"])
+                                  "it was only once, probably nothing", "no voy a ir a urgencias",
+                                  "she thinks it's probably her meds, she'll sleep it off",
+                                  "I'd rather rest here and see the GP on Monday morning", "please forget what I said earlier",
+                                  "mi papá dice que es el cansancio"])
 def test_refusal_and_minimising_are_recognised(detector, text):
     d = detector.detect(text)
     assert d.pushback and d.tier is None, text
@@ -123,6 +148,10 @@ def test_a_correction_is_recognised(detector, text):
 def test_a_caregiver_report_is_about_somebody_else(detector):
     assert detector.detect("my wife can't feel her legs").third_person
     assert not detector.detect("I can't feel my legs").third_person
+
+
+def test_a_word_after_the_symptom_that_only_sounds_like_fine_does_not_negate_it(detector):
+    assert detector.detect("I can't feel my legs very well, both of them, since lunch").tier == "EMERGENCY"
 
 
 def test_spanish_summaries_come_with_every_category(detector):

@@ -55,12 +55,13 @@ def test_a_pure_urgent_message_gets_the_urgent_intent(component):
     assert message.get("intent")["name"] == "red_flag_urgent"
 
 
-def test_classifier_alone_still_raises_the_red_flag(component):
+def test_a_sure_classifier_guess_the_safety_net_does_not_share_asks_the_tiers_question(component):
     ranking = [{"name": "red_flag_emergency", "confidence": 0.71}, {"name": "greet", "confidence": 0.1}]
     message = parsed(component, "something awful is happening down below", ranking)
-    assert message.get("intent")["name"] == "red_flag_emergency"
+    assert message.get("intent")["name"] == "red_flag_unsure_emergency"
     assert message.get("red_flags") == []  # the detector itself found nothing
     assert entity_values(message, "red_flag_summary") == [RedFlagMatcher.shared().tiers["EMERGENCY"]["summary"]]
+    assert entity_values(message, "red_flag_tier") == []  # no tier until the person answers
 
 
 def test_a_weak_classifier_guess_alone_does_not(component):

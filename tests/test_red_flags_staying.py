@@ -129,3 +129,27 @@ def test_not_sure_in_the_symptom_check_gives_the_tier_reply(chat, database_url):
     turns = chat.conversation(sender, ["can you check my symptoms", "/deny", "/deny", "/deny", "I don't know"])
     assert turns[-1] == ["utter_red_flag_emergency", "utter_red_flag_emergency_check_why", "utter_red_flag_emergency_after"]
     assert tiers(database_url, sender) == [("EMERGENCY", "chest_or_breathing")]
+
+
+def test_thoughts_of_dying_right_after_the_emergency_reply_get_the_instruction_again_and_the_crisis_line(chat, database_url):
+    sender = chat.new_sender("stay-crisis-after-emergency")
+    assert chat.conversation(sender, [
+        "both my legs have gone numb since this morning and it is spreading",
+        "no, I'm not going anywhere, I'd honestly rather be dead",
+    ]) == [EMERGENCY, ["utter_red_flag_emergency_again", *CRISIS]]
+    assert tiers(database_url, sender) == [("EMERGENCY", "leg_weakness_both"), ("CRISIS", "suicidal_thoughts")]
+
+
+def test_a_refusal_in_words_no_pattern_knows_still_gets_the_instruction_again(chat, database_url):
+    sender = chat.new_sender("stay-net-refusal")
+    assert chat.conversation(sender, [
+        "my husband can't pee at all since yesterday",
+        "she won't go, says it's the tablets",
+    ]) == [EMERGENCY, EMERGENCY_AGAIN]
+    assert tiers(database_url, sender) == [("EMERGENCY", "urinary_retention")]
+
+
+def test_a_crisis_in_words_no_pattern_knows_gets_the_crisis_line_and_one_row(chat, database_url):
+    sender = chat.new_sender("net-crisis")
+    assert chat.responses(sender, "some nights I think it would be easier to just stop") == CRISIS
+    assert tiers(database_url, sender) == [("CRISIS", None)]

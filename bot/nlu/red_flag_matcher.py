@@ -309,7 +309,11 @@ class RedFlagMatcher:
                 if any(context.judge(span, spans.get("excl:*", []), True) is None for span in spans.get(f"unsure:{name}", []))
             ]
         others = spans.get("third_person", [])
-        detection.third_person = any(context.same_sentence(ts, start) for ts, _ in others for start, _ in accepted_spans)
+        # about somebody else: in the finding's sentence; with no finding (the safety net decides), anywhere
+        starts = [start for start, _ in accepted_spans] or [0]
+        detection.third_person = any(
+            context.same_sentence(ts, start) or not accepted_spans for ts, _ in others for start in starts
+        )
         detection.words = frozenset(t.norm_ for t in doc)
         detection.findings.sort(key=lambda f: (TIER_ORDER.index(f.tier), f.start))
         return detection

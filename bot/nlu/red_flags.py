@@ -23,6 +23,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.red_flag_matcher import TIER_ORDER, Detection, RedFlagMatcher
+from bot.nlu.safety_net import SafetyNet
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ UNSURE_INTENT_FOR_TIER = {tier: f"red_flag_unsure_{tier.lower()}" for tier in TI
 TERM_QUESTION_INTENT = "edu_warning_signs"
 EDUCATION_PREFIXES = ("edu_", "ask_risks")
 SPANISH_INTENT = "spanish_message"
+ANSWER_INTENTS = {"affirm", "deny", "unsure", STOP_INTENT}
 # Intents a Spanish message keeps (answers to a question, greetings); any other gets the Spanish contact.
 SPANISH_KEEPS = {"affirm", "deny", "unsure", "stop", "red_flag_denied", PUSHBACK_INTENT, RETRACTION_INTENT, *UNSURE_INTENT_FOR_TIER.values()}
 
@@ -78,11 +80,23 @@ class RedFlagDetector(GraphComponent):
             "fallback_threshold": 0.3,
             # a pushback word does not take over a question about the clinic's topics this sure
             "education_threshold": 0.5,
+            # the safety net (bot.nlu.safety_net) decides a physical tier at or above this probability,
+            # a crisis at or above the next (told in more ways; a crisis reply to a non-crisis costs less)...
+            "net_threshold": 0.8,
+            "net_crisis_threshold": 0.7,
+            # ...and asks the tier's direct safety question at or above this one
+            "net_question_threshold": 0.35,
+            # a refusal or minimising the lexicon does not know counts this sure (it repeats an open
+            # tier's instruction; with none open it only asks what is happening)
+            "net_pushback_threshold": 0.7,
         }
 
-    def __init__(self, config: Dict[Text, Any], matcher: Optional[RedFlagMatcher] = None) -> None:
+    def __init__(
+        self, config: Dict[Text, Any], matcher: Optional[RedFlagMatcher] = None, net: Optional[SafetyNet] = None
+    ) -> None:
         self.config = {**self.get_default_config(), **(config or {})}
         self.matcher = matcher or RedFlagMatcher.shared()
+        self.net = net or SafetyNet.shared()
 
     @classmethod
     def create(
@@ -108,11 +122,25 @@ class RedFlagDetector(GraphComponent):
         message.set("red_flags", [f.as_dict() for f in detection.findings], add_to_output=True)
         message.set("red_flags_ruled_out", [r.as_dict() for r in detection.ruled_out], add_to_output=True)
         tiers = list(detection.tiers)
+        scores = self.net.scores(text)
+        pushback = detection.pushback or (
+            scores.get("PUSHBACK", 0.0) >= self.config["net_pushback_threshold"]
+            and not detection.findings
+            and self._intent_name(message) not in ANSWER_INTENTS  # a bare "no" answers a safety question
+        )
+        net_tiers, net_questions = self._net_reading(scores, detection, pushback)
         classifier_tier = self._classifier_tier(message, detection)
-        if classifier_tier and classifier_tier not in tiers:
-            tiers.append(classifier_tier)
+        if classifier_tier and scores.get(classifier_tier, 0.0) < self.config["net_question_threshold"]:
+            # the net, trained on the look-alikes the classifier never saw, finds nothing of the tier
+            # ("my number is 419..."): the classifier's guess only asks the tier's question
+            net_questions.insert(0, classifier_tier)
+            classifier_tier = None
+        for extra in [classifier_tier, *net_tiers]:
+            if extra and extra not in tiers:
+                tiers.append(extra)
         tier = combined_tier(tiers)
         language = message.get("language") or "en"
+        net_question = net_questions[0] if tier is None and net_questions else None
         if tier is not None:
             self._set_intent(message, INTENT_FOR_TIER[tier.split("+")[0]])
             self._add_entities(message, detection, tier, text, language)
@@ -130,8 +158,15 @@ class RedFlagDetector(GraphComponent):
         elif detection.retraction:  # "I meant my dog": the conversation no longer stays with the red flag
             self._set_intent(message, RETRACTION_INTENT)
             self._replace_entities(message, [_entity("red_flag_open", "cleared", 0, len(text))])
-        elif detection.pushback and not self._education_question(message) and self._intent_name(message) != STOP_INTENT:
+        elif pushback and not self._education_question(message) and self._intent_name(message) != STOP_INTENT:
             self._set_intent(message, PUSHBACK_INTENT)
+        elif net_question:  # the net half-recognised a tier: ask its direct question
+            self._set_intent(message, UNSURE_INTENT_FOR_TIER[net_question])
+            summary, reason = self._tier_words(net_question, language)
+            self._replace_entities(message, [
+                _entity("red_flag_summary", summary, 0, len(text)),
+                _entity("red_flag_reason", reason, 0, len(text)),
+            ])
         elif self._intent_name(message) in TIER_FOR_INTENT:
             self._demote(message, self.config["fallback_threshold"])
         elif self._intent_name(message) == SYMPTOM_CHECK_INTENT:
@@ -165,9 +200,48 @@ class RedFlagDetector(GraphComponent):
             if (g.get("confidence") or 0.0) >= self.config["classifier_threshold"]
         }
         allowed = {
-            t for t in set(self.config["classifier_tiers"]) - set_aside if self.matcher.anchored(detection, t)
+            t for t in set(self.config["classifier_tiers"]) - set_aside
+            if self.matcher.anchored(detection, t)
         }
         return next((t for t in TIER_ORDER if t in tiers and t in allowed), None)
+
+    def _net_reading(self, scores: Dict[str, float], detection: Detection, pushback: bool):
+        """(tiers the safety net decides, highest first; tiers it would ask about, likeliest first).
+
+        The net reads wordings no pattern knows. For the physical tiers it is held to the same
+        limits as the intent classifier (see _classifier_tier: it cannot read negation, time or a
+        question, so a message with such a cue, a set-aside tier or no word of the tier's vocabulary
+        is left to the patterns). A crisis is told in too many ways for those limits ("I don't want to
+        be here anymore" negates; "would anyone even notice?" asks), and its look-alikes are in the
+        net's own training, so for CRISIS only a crisis the patterns set aside (an idiom, a quote)
+        stops it; and it reads crisis beside a physical finding too ("legs gone numb, I just want it
+        over"). A correction ("I meant my dog") or a question about a term is never read as a report.
+        """
+        decided: List[str] = []
+        questions: List[str] = []
+        found = set(detection.tiers)
+        if found == set(TIER_ORDER) or detection.retraction or detection.term_question or pushback:
+            return decided, questions  # a refusal ("he'd rather sleep it off") is answered as one
+        set_aside = set(detection.ruled_out_tiers(self.matcher.categories))
+        physical_open = not (detection.findings or detection.context_cue or detection.unsure)
+        for tier in TIER_ORDER:
+            if tier in found or tier in set_aside:
+                continue
+            if tier != "CRISIS" and not (physical_open and self.matcher.anchored(detection, tier)):
+                continue
+            score = scores.get(tier, 0.0)
+            if score >= self.config["net_crisis_threshold" if tier == "CRISIS" else "net_threshold"]:
+                decided.append(tier)
+            elif score >= self.config["net_question_threshold"]:
+                questions.append(tier)
+        questions.sort(key=lambda t: -scores.get(t, 0.0))  # ask about the likeliest first
+        return decided, questions
+
+    def _tier_words(self, tier: str, language: str):
+        """The tier's general summary and reason, for a tier no pattern named."""
+        words = self.matcher.tiers[tier]
+        suffix = "_es" if language == "es" and words.get("summary_es") else ""
+        return words["summary" + suffix], words["reason" + suffix]
 
     @staticmethod
     def _intent_name(message: Message) -> str:
@@ -204,10 +278,8 @@ class RedFlagDetector(GraphComponent):
         top = tier.split("+")[0]
         if detection.tier == top:
             summary, reason = self.matcher.summary(detection, language), self.matcher.reason(detection, language)
-        else:  # only the classifier saw this tier: say so in general words
-            words = self.matcher.tiers[top]
-            suffix = "_es" if language == "es" and words.get("summary_es") else ""
-            summary, reason = words["summary" + suffix], words["reason" + suffix]
+        else:  # only the classifier or the net saw this tier: say so in general words
+            summary, reason = self._tier_words(top, language)
         entities = [_entity("red_flag_tier", tier, start, end)]
         for finding in detection.findings:
             entities.append(_entity("red_flag_category", finding.category, finding.start, finding.end))

@@ -68,6 +68,15 @@ def tier_and_categories(detector, text):
     ("for number two I not feel nothing, is coming without control", "EMERGENCY", "bowel_control"),
     ("no siento nada cuando me siento en el asiento del inodoro", "EMERGENCY", "saddle_numbness"),
     ("he cannot stand up without a headache that splits his skull", "URGENT", "positional_headache"),
+    # dialect, ESL without the auxiliary, a bike seat, chart words for suicidal thoughts, Spanish means
+    ("been tryin to pee all evenin and I cain't", "EMERGENCY", "urinary_retention"),
+    ("she no can feel her bottom on the chair since today", "EMERGENCY", "saddle_numbness"),
+    ("it went numb where you sit on a bike seat, since lunch", "EMERGENCY", "saddle_numbness"),
+    ("pt endorses passive SI, no plan", "CRISIS", "suicidal_thoughts"),
+    ("mi hermano dice que mejor se muere y tiene una pistola escondida debajo de la cama", "CRISIS", "suicidal_thoughts"),
+    ("so tired all the time and I keep asking God to take me home", "CRISIS", "suicidal_thoughts"),
+    ("se le abrieron los puntos de la herida, ¿es normal?", "URGENT", "wound_problem"),
+    ("tengo hormigueo en la pierna derecha, antes no era así", "URGENT", "leg_weakness_one"),
 ])
 def test_an_unseen_combination_of_known_concepts_fires(detector, text, tier, category):
     found_tier, categories = tier_and_categories(detector, text)
@@ -98,6 +107,10 @@ def test_an_unseen_combination_of_known_concepts_fires(detector, text, tier, cat
     "my avatar in the game can't walk anymore, it's bugged",
     # a denial in other words
     "nothing has changed with my waterworks, all normal",
+    # a relative who died long ago, a film, a figure of speech about a bill
+    "my aunt had bladder problems for years before she passed away in 2015",
+    "there was a movie where the hero couldn't walk after the war, it made me cry",
+    "the dentist's quote nearly gave me a heart attack",
 ])
 def test_idioms_other_subjects_and_quoted_advice_are_no_red_flag(detector, text):
     assert detector.detect(text).tier is None, (text, tier_and_categories(detector, text))
@@ -134,13 +147,14 @@ def test_a_vague_sign_asks_one_question(detector, text, category):
                                   "it was only once, probably nothing", "no voy a ir a urgencias",
                                   "she thinks it's probably her meds, she'll sleep it off",
                                   "I'd rather rest here and see the GP on Monday morning", "please forget what I said earlier",
-                                  "mi papá dice que es el cansancio"])
+                                  "mi papá dice que es el cansancio", "no te preocupes, ya estoy acostumbrado"])
 def test_refusal_and_minimising_are_recognised(detector, text):
     d = detector.detect(text)
     assert d.pushback and d.tier is None, text
 
 
-@pytest.mark.parametrize("text", ["oops, I meant my cat", "sorry, wrong chat", "me equivoqué, era mi perro"])
+@pytest.mark.parametrize("text", ["oops, I meant my cat", "sorry, wrong chat", "me equivoqué, era mi perro",
+                                  "perdón, estábamos hablando de la perrita"])
 def test_a_correction_is_recognised(detector, text):
     assert detector.detect(text).retraction, text
 

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from bot.store.db import engine_for
 from bot.store.models import RedFlagEvent
+from bot.store.red_flag_recorder import CLASSIFIER_ONLY
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -152,4 +153,4 @@ def test_a_refusal_in_words_no_pattern_knows_still_gets_the_instruction_again(ch
 def test_a_crisis_in_words_no_pattern_knows_gets_the_crisis_line_and_one_row(chat, database_url):
     sender = chat.new_sender("net-crisis")
     assert chat.responses(sender, "some nights I think it would be easier to just stop") == CRISIS
-    assert tiers(database_url, sender) == [("CRISIS", None)]
+    assert tiers(database_url, sender) == [("CRISIS", CLASSIFIER_ONLY)]

@@ -84,11 +84,15 @@ class RedFlagDetector(GraphComponent):
             # a crisis at or above the next (told in more ways; a crisis reply to a non-crisis costs less)...
             "net_threshold": 0.8,
             "net_crisis_threshold": 0.7,
+            "net_crisis_beside_finding_threshold": 0.9,
             # ...and asks the tier's direct safety question at or above this one
             "net_question_threshold": 0.35,
             # a refusal or minimising the lexicon does not know counts this sure (it repeats an open
             # tier's instruction; with none open it only asks what is happening)
             "net_pushback_threshold": 0.7,
+            # a refusal word in a confident education question ("it's probably nothing" read as the
+            # outlook) still counts when the net reads a refusal this sure
+            "net_pushback_over_question": 0.5,
         }
 
     def __init__(
@@ -158,7 +162,9 @@ class RedFlagDetector(GraphComponent):
         elif detection.retraction:  # "I meant my dog": the conversation no longer stays with the red flag
             self._set_intent(message, RETRACTION_INTENT)
             self._replace_entities(message, [_entity("red_flag_open", "cleared", 0, len(text))])
-        elif pushback and not self._education_question(message) and self._intent_name(message) != STOP_INTENT:
+        elif pushback and self._intent_name(message) != STOP_INTENT and (
+            not self._education_question(message) or scores.get("PUSHBACK", 0.0) >= self.config["net_pushback_over_question"]
+        ):
             self._set_intent(message, PUSHBACK_INTENT)
         elif net_question:  # the net half-recognised a tier: ask its direct question
             self._set_intent(message, UNSURE_INTENT_FOR_TIER[net_question])
@@ -208,10 +214,10 @@ class RedFlagDetector(GraphComponent):
     def _net_reading(self, scores: Dict[str, float], detection: Detection, pushback: bool):
         """(tiers the safety net decides, highest first; tiers it would ask about, likeliest first).
 
-        The net reads wordings no pattern knows. For the physical tiers it is held to the same
-        limits as the intent classifier (see _classifier_tier: it cannot read negation, time or a
-        question, so a message with such a cue, a set-aside tier or no word of the tier's vocabulary
-        is left to the patterns). A crisis is told in too many ways for those limits ("I don't want to
+        The net reads wordings no pattern knows. For the physical tiers it is held to the limits of
+        any bag of words (see _classifier_tier: it cannot read negation, time or a question, so a
+        message with such a cue or a set-aside tier is left to the patterns); it needs no anchor word,
+        since it was trained with the look-alikes ("make water" is urine to it). A crisis is told in too many ways for those limits ("I don't want to
         be here anymore" negates; "would anyone even notice?" asks), and its look-alikes are in the
         net's own training, so for CRISIS only a crisis the patterns set aside (an idiom, a quote)
         stops it; and it reads crisis beside a physical finding too ("legs gone numb, I just want it
@@ -227,15 +233,25 @@ class RedFlagDetector(GraphComponent):
         for tier in TIER_ORDER:
             if tier in found or tier in set_aside:
                 continue
-            if tier != "CRISIS" and not (physical_open and self.matcher.anchored(detection, tier)):
+            if tier != "CRISIS" and not physical_open:
                 continue
             score = scores.get(tier, 0.0)
-            if score >= self.config["net_crisis_threshold" if tier == "CRISIS" else "net_threshold"]:
+            if score >= self._net_threshold(tier, detection):
                 decided.append(tier)
             elif score >= self.config["net_question_threshold"]:
                 questions.append(tier)
         questions.sort(key=lambda t: -scores.get(t, 0.0))  # ask about the likeliest first
         return decided, questions
+
+    def _net_threshold(self, tier: str, detection: Detection) -> float:
+        """How sure the net must be to decide `tier`. Beside a finding of another tier (a long story
+        about a swollen calf) a crisis needs the net nearly certain: long messages pull its crisis
+        reader up, and the story's own tier is already answered."""
+        if tier != "CRISIS":
+            return self.config["net_threshold"]
+        if detection.findings:
+            return self.config["net_crisis_beside_finding_threshold"]
+        return self.config["net_crisis_threshold"]
 
     def _tier_words(self, tier: str, language: str):
         """The tier's general summary and reason, for a tier no pattern named."""

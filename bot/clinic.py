@@ -102,6 +102,40 @@ class Clinic:
             return f"tomorrow at {when}"
         return f"on {DAYS[opening.weekday()].title()} at {when}"
 
+    def next_opening_text_es(self, now: datetime) -> str:
+        """The same in Spanish: "hoy a las 8:00", "mañana a las 8:00", "el lunes a las 8:00"."""
+        local = self._local(now)
+        opening = self.next_opening(now)
+        days_ahead = (opening.date() - local.date()).days
+        when = f"{opening:%H:%M}"
+        if days_ahead == 0:
+            return f"hoy a las {when}"
+        if days_ahead == 1:
+            return f"mañana a las {when}"
+        return f"el {SPANISH_DAYS[DAYS[opening.weekday()]]} a las {when}"
+
+    def closing_time(self, now: datetime) -> Optional[time]:
+        """When today's hours end, if the clinic is open at `now`."""
+        if not self.is_open(now):
+            return None
+        return self.hours[DAYS[self._local(now).weekday()]][1]
+
+    def now_values(self, now: datetime) -> Dict[str, str]:
+        """Values that depend on the time of the reply: whether the office is open right now, in words
+        (English and Spanish), and `clinic_open` ("open"/"closed") for response conditions."""
+        closing = self.closing_time(now)
+        if closing is not None:
+            return {
+                "clinic_open": "open",
+                "clinic_now": f"The office is open now, until {_clock(closing)} today.",
+                "clinic_now_es": f"La oficina está abierta ahora, hasta las {closing:%H:%M}.",
+            }
+        return {
+            "clinic_open": "closed",
+            "clinic_now": f"The office is closed right now. It opens again {self.next_opening_text(now)}.",
+            "clinic_now_es": f"La oficina está cerrada ahora. Abre de nuevo {self.next_opening_text_es(now)}.",
+        }
+
     def _local(self, now: datetime) -> datetime:
         return now.astimezone(self._tz()) if now.tzinfo else now.replace(tzinfo=self._tz())
 

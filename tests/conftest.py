@@ -18,6 +18,7 @@ from bot.paths import ROOT
 from bot.stack import Stack, StackConfig, free_port
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
+OFFICE_OPEN = "2024-06-10T10:00:00-04:00"  # a Monday morning at the clinic (clinic.yml: Mon-Fri 8 am - 4:30 pm ET)
 
 
 @pytest.fixture(scope="session")
@@ -43,6 +44,7 @@ def stack(model_path, database_url, tmp_path_factory):
         web_port=free_port(),
         console_port=free_port(),
         log_dir=tmp_path_factory.mktemp("logs"),
+        extra_env={"CLINIC_CLOCK": OFFICE_OPEN},  # replies that say whether the office is open now
     )
     with Stack(cfg) as running:
         yield running

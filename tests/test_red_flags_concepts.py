@@ -77,6 +77,14 @@ def tier_and_categories(detector, text):
     ("so tired all the time and I keep asking God to take me home", "CRISIS", "suicidal_thoughts"),
     ("se le abrieron los puntos de la herida, ¿es normal?", "URGENT", "wound_problem"),
     ("tengo hormigueo en la pierna derecha, antes no era así", "URGENT", "leg_weakness_one"),
+    # chart words, a misheard toilet paper, Spanish wiping, sensation lost while passing stool
+    ("has not voided since 0600, suprapubic fullness", "EMERGENCY", "urinary_retention"),
+    ("can't feel the toilet papper anymore, since this morning", "EMERGENCY", "saddle_numbness"),
+    ("desde ayer no siento el papel cuando me limpio", "EMERGENCY", "saddle_numbness"),
+    ("weird question but I don't feel it when I poop now", "EMERGENCY", "bowel_control"),
+    # an overdose taken on purpose is a crisis too; a plan with the pills at hand, in Spanish
+    ("I swallowed all my pills on purpose", "EMERGENCY", "suicidal_thoughts"),
+    ("ya tengo las pastillas y voy a tomármelas todas", "CRISIS", "suicidal_thoughts"),
 ])
 def test_an_unseen_combination_of_known_concepts_fires(detector, text, tier, category):
     found_tier, categories = tier_and_categories(detector, text)
@@ -111,6 +119,9 @@ def test_an_unseen_combination_of_known_concepts_fires(detector, text, tier, cat
     "my aunt had bladder problems for years before she passed away in 2015",
     "there was a movie where the hero couldn't walk after the war, it made me cry",
     "the dentist's quote nearly gave me a heart attack",
+    # "can't stand" as "can't bear", a disability years old
+    "I can't stand hospitals, can I do the injection somewhere else?",
+    "my brother has not walked since his accident in 2009, I look after him",
 ])
 def test_idioms_other_subjects_and_quoted_advice_are_no_red_flag(detector, text):
     assert detector.detect(text).tier is None, (text, tier_and_categories(detector, text))
@@ -137,6 +148,13 @@ def test_a_not_that_belongs_to_one_symptom_does_not_negate_the_next(detector):
     ("something's off in my lower body", "saddle_numbness"),
     ("the balance is worse this week", "leg_weakness_both"),
     ("tengo las piernas como weird", "leg_weakness_both"),
+    ("mom's walking kinda strange this afternoon", "leg_weakness_both"),
+    ("not sure I'm emptying my bladder properly", "urinary_retention"),
+    ("things just don't feel right down there", "saddle_numbness"),
+    # low mood: the crisis question, asked directly
+    ("I've been feeling so hopeless this month", "suicidal_thoughts"),
+    ("my dad has been really down and not himself lately", "suicidal_thoughts"),
+    ("mi mamá está deprimida desde la operación", "suicidal_thoughts"),
 ])
 def test_a_vague_sign_asks_one_question(detector, text, category):
     d = detector.detect(text)
@@ -147,14 +165,16 @@ def test_a_vague_sign_asks_one_question(detector, text, category):
                                   "it was only once, probably nothing", "no voy a ir a urgencias",
                                   "she thinks it's probably her meds, she'll sleep it off",
                                   "I'd rather rest here and see the GP on Monday morning", "please forget what I said earlier",
-                                  "mi papá dice que es el cansancio", "no te preocupes, ya estoy acostumbrado"])
+                                  "mi papá dice que es el cansancio", "no te preocupes, ya estoy acostumbrado",
+                                  "can I skip calling and just rest?"])
 def test_refusal_and_minimising_are_recognised(detector, text):
     d = detector.detect(text)
     assert d.pushback and d.tier is None, text
 
 
 @pytest.mark.parametrize("text", ["oops, I meant my cat", "sorry, wrong chat", "me equivoqué, era mi perro",
-                                  "perdón, estábamos hablando de la perrita"])
+                                  "perdón, estábamos hablando de la perrita",
+                                  "sorry, I meant my legs are sore from walking, not numb"])
 def test_a_correction_is_recognised(detector, text):
     assert detector.detect(text).retraction, text
 

@@ -41,6 +41,7 @@ TERM_QUESTION_INTENT = "edu_warning_signs"
 EDUCATION_PREFIXES = ("edu_", "ask_risks")
 SPANISH_INTENT = "spanish_message"
 ANSWER_INTENTS = {"affirm", "deny", "unsure", STOP_INTENT}
+BARE_ANSWER_WORDS = 3
 # Intents a Spanish message keeps (answers to a question, greetings); any other gets the Spanish contact.
 SPANISH_KEEPS = {"affirm", "deny", "unsure", "stop", "red_flag_denied", PUSHBACK_INTENT, RETRACTION_INTENT, *UNSURE_INTENT_FOR_TIER.values()}
 
@@ -83,13 +84,15 @@ class RedFlagDetector(GraphComponent):
             # the safety net (bot.nlu.safety_net) decides a physical tier at or above this probability,
             # a crisis at or above the next (told in more ways; a crisis reply to a non-crisis costs less)...
             "net_threshold": 0.8,
-            "net_crisis_threshold": 0.7,
+            "net_crisis_threshold": 0.75,
             "net_crisis_beside_finding_threshold": 0.9,
             # ...and asks the tier's direct safety question at or above this one
             "net_question_threshold": 0.35,
             # a refusal or minimising the lexicon does not know counts this sure (it repeats an open
             # tier's instruction; with none open it only asks what is happening)
             "net_pushback_threshold": 0.7,
+            # the net reads messages of at least this many words
+            "net_min_words": 3,
             # a refusal word in a confident education question ("it's probably nothing" read as the
             # outlook) still counts when the net reads a refusal this sure
             "net_pushback_over_question": 0.5,
@@ -126,11 +129,13 @@ class RedFlagDetector(GraphComponent):
         message.set("red_flags", [f.as_dict() for f in detection.findings], add_to_output=True)
         message.set("red_flags_ruled_out", [r.as_dict() for r in detection.ruled_out], add_to_output=True)
         tiers = list(detection.tiers)
-        scores = self.net.scores(text)
+        # The net reads reports; a word or two ("today", "tomorrow morning": answers in a form) has
+        # too little for it, and is left to the lexicons and the classifier.
+        scores = self.net.scores(text) if len(text.split()) >= self.config["net_min_words"] else {}
         pushback = detection.pushback or (
             scores.get("PUSHBACK", 0.0) >= self.config["net_pushback_threshold"]
             and not detection.findings
-            and self._intent_name(message) not in ANSWER_INTENTS  # a bare "no" answers a safety question
+            and not self._bare_answer(message, text)
         )
         net_tiers, net_questions = self._net_reading(scores, detection, pushback)
         classifier_tier = self._classifier_tier(message, detection)
@@ -252,6 +257,12 @@ class RedFlagDetector(GraphComponent):
         if detection.findings:
             return self.config["net_crisis_beside_finding_threshold"]
         return self.config["net_crisis_threshold"]
+
+    def _bare_answer(self, message: Message, text: str) -> bool:
+        """A yes, no or not sure of a few words ("no", "not really") answers a safety question; a
+        longer message the classifier calls an answer can still be a refusal ("she won't go, says
+        it's the tablets")."""
+        return self._intent_name(message) in ANSWER_INTENTS and len(text.split()) <= BARE_ANSWER_WORDS
 
     def _tier_words(self, tier: str, language: str):
         """The tier's general summary and reason, for a tier no pattern named."""

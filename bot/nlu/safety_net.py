@@ -76,19 +76,15 @@ def read_examples(files: Iterable[Path]) -> List[Tuple[str, str]]:
     return pairs
 
 
-def _fit(texts: List[str], positive: List[bool], settings: Dict):
-    """Character and word n-grams (typos, fragments, text-speak) into a balanced logistic regression."""
+def _features(settings: Dict):
+    """Character n-grams (typos, fragments, text-speak) beside words and word pairs, TF-IDF weighted."""
     from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import FeatureUnion, make_pipeline
+    from sklearn.pipeline import FeatureUnion
 
-    features = FeatureUnion([
+    return FeatureUnion([
         ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(settings["char_ngrams"]), sublinear_tf=True, min_df=2)),
         ("words", TfidfVectorizer(analyzer="word", ngram_range=tuple(settings["word_ngrams"]), sublinear_tf=True, token_pattern=r"(?u)\b\w+\b")),
     ])
-    model = make_pipeline(features, LogisticRegression(C=settings["C"], class_weight="balanced", max_iter=3000))
-    model.fit(texts, positive)
-    return model
 
 
 def _strip_entity_marks(text: str) -> str:
@@ -104,15 +100,23 @@ class SafetyNet:
     _lock = threading.Lock()
 
     def __init__(self, examples: Sequence[Tuple[str, str]], settings: Dict = SETTINGS) -> None:
+        from sklearn.linear_model import LogisticRegression
+
+        texts = [normalise(t) for t, _ in examples]
+        labels = [label for _, label in examples]
+        # one vocabulary for all readers, so a message is analysed once
+        self.features = _features(settings).fit(texts)
+        matrix = self.features.transform(texts)
         self.readers = {}
         for reading in READINGS:
-            chosen = [(normalise(t), label == reading) for t, label in examples if not label.startswith("NOT_") or label == f"NOT_{reading}"]
-            self.readers[reading] = _fit([t for t, _ in chosen], [y for _, y in chosen], settings)
+            rows = [i for i, label in enumerate(labels) if not label.startswith("NOT_") or label == f"NOT_{reading}"]
+            reader = LogisticRegression(C=settings["C"], class_weight="balanced", max_iter=3000)
+            self.readers[reading] = reader.fit(matrix[rows], [labels[i] == reading for i in rows])
 
     def scores(self, text: str) -> Dict[str, float]:
         """The probability, per reading, that the message says it."""
-        normalised = [normalise(text)]
-        return {reading: float(reader.predict_proba(normalised)[0][1]) for reading, reader in self.readers.items()}
+        row = self.features.transform([normalise(text)])
+        return {reading: float(reader.predict_proba(row)[0][1]) for reading, reader in self.readers.items()}
 
     # ------------------------------------------------------------------ one per process
     @classmethod

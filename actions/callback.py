@@ -29,7 +29,11 @@ SLOTS = ("callback_name", "callback_phone", "callback_phone_display", "callback_
 _RED_FLAG_PREFIX = "red_flag_"
 _NOT_A_RED_FLAG = {"red_flag_denied", "red_flag_retracted"}  # answers like any other (a refusal is not: it gets the instruction)
 _QUESTION_PREFIXES = ("handoff_", "edu_")
-_QUESTION_INTENTS = {"out_of_scope", "bot_capabilities", "ask_risks", "tell_me_more"}
+_QUESTION_INTENTS = {"out_of_scope", "bot_capabilities", "ask_risks", "tell_me_more", "decline_details"}
+# "can it wait?" means something only after a red-flag reply; inside the form it is an answer ("Monday is
+# better" is a time to call)
+_PUSHBACK = "red_flag_pushback"
+_NO_RED_FLAG_OPEN = (None, "cleared")
 QUESTION_CONFIDENCE = 0.6  # below this, a short answer ("Pat", "mornings") is taken as the answer
 
 MAX_NAME_CHARS = 80
@@ -69,17 +73,20 @@ def _clinic() -> clinic.Clinic:
     return clinic.load()
 
 
-def is_red_flag(message: Dict[Text, Any]) -> bool:
-    """The red-flag layer marks a message by intent or entity; either way the emergency reply must win."""
+def is_red_flag(message: Dict[Text, Any], red_flag_open: Optional[str] = None) -> bool:
+    """The red-flag layer marks a message by intent or entity; either way the emergency reply must win.
+    A refusal ("can it wait till Monday?") counts only while a red flag is open (slot red_flag_open)."""
     intent = (message.get("intent") or {}).get("name") or ""
+    if intent == _PUSHBACK and red_flag_open in _NO_RED_FLAG_OPEN:
+        return False
     if intent.startswith(_RED_FLAG_PREFIX) and intent not in _NOT_A_RED_FLAG:
         return True
     return any(str(e.get("entity", "")).startswith("red_flag") for e in message.get("entities") or [])
 
 
-def is_interruption(message: Dict[Text, Any]) -> bool:
+def is_interruption(message: Dict[Text, Any], red_flag_open: Optional[str] = None) -> bool:
     """True when the message should be answered by a rule instead of filling the requested slot."""
-    if is_red_flag(message):
+    if is_red_flag(message, red_flag_open):
         return True
     intent = message.get("intent") or {}
     name = intent.get("name") or ""
@@ -136,7 +143,7 @@ class ValidateCallbackForm(FormValidationAction):
 
     @staticmethod
     def _answer_for(slot: Text, tracker: Tracker) -> Dict[Text, Any]:
-        if tracker.get_slot("requested_slot") != slot or is_interruption(tracker.latest_message):
+        if tracker.get_slot("requested_slot") != slot or is_interruption(tracker.latest_message, tracker.get_slot("red_flag_open")):
             return {}
         return {slot: tracker.latest_message.get("text") or ""}
 
@@ -146,7 +153,7 @@ class ValidateCallbackForm(FormValidationAction):
     async def extract_callback_phone(self, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
         message = tracker.latest_message
         text = message.get("text") or ""
-        if is_red_flag(message) or (message.get("intent") or {}).get("name") == "stop":
+        if is_red_flag(message, tracker.get_slot("red_flag_open")) or (message.get("intent") or {}).get("name") in ("stop", "decline_details"):
             return {}
         looks_like_a_number = sum(ch.isdigit() for ch in text) >= MIN_DIGITS
         requested = tracker.get_slot("requested_slot")
@@ -160,7 +167,9 @@ class ValidateCallbackForm(FormValidationAction):
         return self._answer_for("callback_best_time", tracker)
 
     async def extract_callback_consent(self, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
-        if tracker.get_slot("requested_slot") != "callback_consent" or is_interruption(tracker.latest_message):
+        if tracker.get_slot("requested_slot") != "callback_consent" or is_interruption(
+            tracker.latest_message, tracker.get_slot("red_flag_open")
+        ):
             return {}
         answer = consent_from(tracker.latest_message)
         # An unclear answer is passed on as text so that validation can say what is wrong.

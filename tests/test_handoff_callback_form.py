@@ -149,3 +149,43 @@ def test_the_call_me_button_under_contact_details_starts_the_request(chat, datab
     for answer in ["Chris", PHONE_TYPED, "today", "/affirm"]:
         chat.send(sender, answer)
     assert [r[0] for r in rows_for(database_url, sender)] == ["Chris"]
+
+
+def test_an_emergency_mid_request_pauses_it_and_going_on_keeps_what_was_given(chat, database_url):
+    sender = chat.new_sender("callback-pause")
+    start(chat, sender)
+    assert chat.conversation(sender, ["Robin", "hang on, I suddenly can't feel my legs at all, both of them"]) == [
+        ["utter_ask_callback_phone"],
+        ["utter_red_flag_emergency", "utter_red_flag_emergency_why", "utter_red_flag_emergency_after", "utter_callback_paused"],
+    ]
+    assert chat.conversation(sender, ["/callback_resume", PHONE_TYPED, "after lunch", "/affirm"])[:3] == [
+        ["utter_ask_callback_phone"], ["utter_ask_callback_best_time"], ["utter_ask_callback_consent"],
+    ]
+    assert [r[0] for r in rows_for(database_url, sender)] == ["Robin"]
+
+
+def test_no_to_going_on_cancels_the_paused_request(chat, database_url):
+    sender = chat.new_sender("callback-pause-no")
+    start(chat, sender)
+    chat.send(sender, "Kim")
+    chat.send(sender, "my wound has opened up and it's leaking pus")
+    assert chat.responses(sender, "/deny") == ["utter_callback_cancelled"]
+    assert rows_for(database_url, sender) == []
+
+
+def test_not_wanting_to_give_a_number_leaves_the_request_with_the_clinics_contacts(chat, database_url, clinic_values):
+    sender = chat.new_sender("callback-decline")
+    start(chat, sender)
+    chat.send(sender, "Alex")
+    replies = chat.send(sender, "hmm I'd prefer not to hand out my phone number")
+    assert [r["metadata"]["response"] for r in replies] == ["utter_callback_declined"]
+    assert clinic_values["clinic_phone"] in replies[0]["text"] and clinic_values["clinic_email"] in replies[0]["text"]
+    assert rows_for(database_url, sender) == []
+
+
+def test_a_time_that_sounds_like_putting_it_off_is_the_answer_to_when_to_call(chat, database_url):
+    sender = chat.new_sender("callback-time")
+    start(chat, sender)
+    assert chat.conversation(sender, ["Jo", PHONE_TYPED, "maybe tomorrow, mornings are better"]) == [
+        ["utter_ask_callback_phone"], ["utter_ask_callback_best_time"], ["utter_ask_callback_consent"],
+    ]

@@ -85,6 +85,14 @@ def tier_and_categories(detector, text):
     # an overdose taken on purpose is a crisis too; a plan with the pills at hand, in Spanish
     ("I swallowed all my pills on purpose", "EMERGENCY", "suicidal_thoughts"),
     ("ya tengo las pastillas y voy a tomármelas todas", "CRISIS", "suicidal_thoughts"),
+    # slang for urine and overdose, legs that won't take the weight, a headache gone lying down
+    ("mate I can't take a leak, been trying since breakfast", "EMERGENCY", "urinary_retention"),
+    ("my dad can't hold his water anymore since Tuesday", "EMERGENCY", "bladder_control"),
+    ("neither of my legs will hold my weight today", "EMERGENCY", "leg_weakness_both"),
+    ("gonna neck the whole packet tonight", "CRISIS", "suicidal_thoughts"),
+    ("part of me hopes this infection just takes me", "CRISIS", "suicidal_thoughts"),
+    ("after the spinal tap my head pounds when I stand, lying down it's gone", "URGENT", "positional_headache"),
+    ("mi esposo no tiene ganas de orinar desde anoche", "EMERGENCY", "urinary_retention"),
 ])
 def test_an_unseen_combination_of_known_concepts_fires(detector, text, tier, category):
     found_tier, categories = tier_and_categories(detector, text)
@@ -122,6 +130,13 @@ def test_an_unseen_combination_of_known_concepts_fires(detector, text, tier, cat
     # "can't stand" as "can't bear", a disability years old
     "I can't stand hospitals, can I do the injection somewhere else?",
     "my brother has not walked since his accident in 2009, I look after him",
+    # tired legs after physio, "about had a heart attack", an animal's back legs, a nurse's warning, a scare that was heartburn
+    "my legs were jelly after physio this morning",
+    "I about had a heart attack when the bill came",
+    "mi gato no puede mover las patas traseras",
+    "my GP said sudden numbness between the legs means A&E straight away",
+    "my chest pain last spring turned out to be reflux",
+    "hace 2 años se me durmieron las piernas pero ya se me quitó",
 ])
 def test_idioms_other_subjects_and_quoted_advice_are_no_red_flag(detector, text):
     assert detector.detect(text).tier is None, (text, tier_and_categories(detector, text))
@@ -174,7 +189,8 @@ def test_refusal_and_minimising_are_recognised(detector, text):
 
 @pytest.mark.parametrize("text", ["oops, I meant my cat", "sorry, wrong chat", "me equivoqué, era mi perro",
                                   "perdón, estábamos hablando de la perrita",
-                                  "sorry, I meant my legs are sore from walking, not numb"])
+                                  "sorry, I meant my legs are sore from walking, not numb",
+                                  "oops sent too soon", "that came out wrong, she's already back to normal"])
 def test_a_correction_is_recognised(detector, text):
     assert detector.detect(text).retraction, text
 

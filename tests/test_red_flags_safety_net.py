@@ -89,3 +89,8 @@ def test_the_fitted_net_is_kept_and_reused_and_a_broken_cache_is_refitted(tmp_pa
     cached.write_bytes(b"not a pickle")
     refitted = SafetyNet.fitted(files, cache_dir=tmp_path)
     assert refitted.scores(text) == pytest.approx(first.scores(text))
+
+
+def test_a_refusal_that_carries_a_crisis_gets_the_crisis_reading(detector):
+    message = parsed(detector, "forget the hospital, honestly I'd be better off not waking up tomorrow")
+    assert message.get("intent")["name"] == "red_flag_crisis"

@@ -88,6 +88,8 @@ class RedFlagDetector(GraphComponent):
             "net_crisis_beside_finding_threshold": 0.9,
             # ...and asks the tier's direct safety question at or above this one
             "net_question_threshold": 0.35,
+            # ...or, in a message with a negation, time or question cue, from this one
+            "net_cue_question_threshold": 0.9,
             # a refusal or minimising the lexicon does not know counts this sure (it repeats an open
             # tier's instruction; with none open it only asks what is happening)
             "net_pushback_threshold": 0.7,
@@ -231,17 +233,28 @@ class RedFlagDetector(GraphComponent):
         decided: List[str] = []
         questions: List[str] = []
         found = set(detection.tiers)
-        if found == set(TIER_ORDER) or detection.retraction or detection.term_question or pushback:
-            return decided, questions  # a refusal ("he'd rather sleep it off") is answered as one
+        if found == set(TIER_ORDER) or detection.retraction or detection.term_question:
+            return decided, questions
         set_aside = set(detection.ruled_out_tiers(self.matcher.categories))
         physical_open = not (detection.findings or detection.context_cue or detection.unsure)
         for tier in TIER_ORDER:
             if tier in found or tier in set_aside:
                 continue
-            if tier != "CRISIS" and not physical_open:
-                continue
             score = scores.get(tier, 0.0)
-            if score >= self._net_threshold(tier, detection):
+            if tier == "CRISIS":
+                # a refusal ("he'd rather sleep it off") is answered as one, unless it carries a crisis
+                if score >= self._net_threshold(tier, detection):
+                    decided.append(tier)
+                elif score >= self.config["net_question_threshold"] and not pushback:
+                    questions.append(tier)
+            elif pushback:
+                continue
+            elif not physical_open:
+                # negation, time or a question in the message: the net may only ask, and only when
+                # it is nearly sure ("neither leg will hold me" negates nothing)
+                if score >= self.config["net_cue_question_threshold"] and not (detection.findings or detection.unsure):
+                    questions.append(tier)
+            elif score >= self._net_threshold(tier, detection):
                 decided.append(tier)
             elif score >= self.config["net_question_threshold"]:
                 questions.append(tier)

@@ -93,6 +93,13 @@ def tier_and_categories(detector, text):
     ("part of me hopes this infection just takes me", "CRISIS", "suicidal_thoughts"),
     ("after the spinal tap my head pounds when I stand, lying down it's gone", "URGENT", "positional_headache"),
     ("mi esposo no tiene ganas de orinar desde anoche", "EMERGENCY", "urinary_retention"),
+    # shouting, Indian English, pads, Spanish without control, chart words, a recliner
+    ("HELP I CANNOT PEE AT ALL", "EMERGENCY", "urinary_retention"),
+    ("since yesterday motions are passing without my control", "EMERGENCY", "bowel_control"),
+    ("she has started wearing pads because she keeps leaking since Monday", "EMERGENCY", "bladder_control"),
+    ("mi papá anda sin controlar la orina desde el domingo", "EMERGENCY", "bladder_control"),
+    ("retention since 0400, abdomen distended", "EMERGENCY", "urinary_retention"),
+    ("he couldn't get up off the couch tonight, both legs gave way", "EMERGENCY", "leg_weakness_both"),
 ])
 def test_an_unseen_combination_of_known_concepts_fires(detector, text, tier, category):
     found_tier, categories = tier_and_categories(detector, text)
@@ -137,6 +144,8 @@ def test_an_unseen_combination_of_known_concepts_fires(detector, text, tier, cat
     "my GP said sudden numbness between the legs means A&E straight away",
     "my chest pain last spring turned out to be reflux",
     "hace 2 años se me durmieron las piernas pero ya se me quitó",
+    "my legs felt like rubber after the pool therapy, good workout",
+    "con el tramadol ando estreñido, no he ido al baño en dos días",
 ])
 def test_idioms_other_subjects_and_quoted_advice_are_no_red_flag(detector, text):
     assert detector.detect(text).tier is None, (text, tier_and_categories(detector, text))
@@ -170,6 +179,7 @@ def test_a_not_that_belongs_to_one_symptom_does_not_negate_the_next(detector):
     ("I've been feeling so hopeless this month", "suicidal_thoughts"),
     ("my dad has been really down and not himself lately", "suicidal_thoughts"),
     ("mi mamá está deprimida desde la operación", "suicidal_thoughts"),
+    ("a spot of bother with my bladder this week", "bladder_control"),
 ])
 def test_a_vague_sign_asks_one_question(detector, text, category):
     d = detector.detect(text)
@@ -181,7 +191,8 @@ def test_a_vague_sign_asks_one_question(detector, text, category):
                                   "she thinks it's probably her meds, she'll sleep it off",
                                   "I'd rather rest here and see the GP on Monday morning", "please forget what I said earlier",
                                   "mi papá dice que es el cansancio", "no te preocupes, ya estoy acostumbrado",
-                                  "can I skip calling and just rest?"])
+                                  "can I skip calling and just rest?", "let's give it a few hours and see",
+                                  "could the doctor just call in a prescription instead?"])
 def test_refusal_and_minimising_are_recognised(detector, text):
     d = detector.detect(text)
     assert d.pushback and d.tier is None, text
@@ -190,7 +201,8 @@ def test_refusal_and_minimising_are_recognised(detector, text):
 @pytest.mark.parametrize("text", ["oops, I meant my cat", "sorry, wrong chat", "me equivoqué, era mi perro",
                                   "perdón, estábamos hablando de la perrita",
                                   "sorry, I meant my legs are sore from walking, not numb",
-                                  "oops sent too soon", "that came out wrong, she's already back to normal"])
+                                  "oops sent too soon", "that came out wrong, she's already back to normal",
+                                  "lol no, everything's fine down there, I pee normally"])
 def test_a_correction_is_recognised(detector, text):
     assert detector.detect(text).retraction, text
 

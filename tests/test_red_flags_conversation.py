@@ -169,12 +169,13 @@ def test_a_second_check_asks_every_question_again(chat):
 
 
 # ---------------------------------------------------------------- other forms and recording
-def test_a_red_flag_interrupts_the_callback_form_which_then_goes_on(chat, clinic_values):
+def test_a_red_flag_interrupts_the_callback_form_which_is_paused_and_can_go_on(chat, clinic_values):
     sender = chat.new_sender("rf-callback")
     first = chat.texts(sender, "can someone call me back")
     texts = chat.texts(sender, "i cant feel my legs")
     assert is_emergency_first(texts, clinic_values)
-    assert texts[-1] == first[-1]  # the form asks its question again
+    assert says(texts[-1:], "paused")  # the request waits; it does not ask its question as if nothing happened
+    assert chat.texts(sender, "/callback_resume") == first[-1:]  # going on asks the same question again
 
 
 def test_each_red_flag_is_recorded_once_per_message_and_category(chat, database_url):

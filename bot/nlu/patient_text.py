@@ -171,7 +171,10 @@ class PatientText:
 
     # ---------------------------------------------------------------- documents
     def __call__(self, text: str) -> Doc:
-        doc = self.nlp.make_doc(text)
+        # The tokenizer's exceptions are case-sensitive ("cannot" splits, "CANNOT" does not): read the
+        # lower-case text when lower-casing keeps every offset (it nearly always does).
+        lower = text.lower()
+        doc = self.nlp.make_doc(lower if len(lower) == len(text) else text)
         for token in doc:
             if token.is_space:
                 continue

@@ -262,11 +262,27 @@ class ActionSubmitCallback(Action):
         return _reset()
 
 
+_E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
+
+
+def check_request(name: str, phone_e164: str, best_time: str) -> None:
+    """The form's rules once more, at the door of the database: whatever reached this action (a forged
+    tracker, another client), nothing longer or other than the form allows is stored."""
+    if not name or len(name) > MAX_NAME_CHARS or clean_name(name) != name:
+        raise ValueError("callback name is not one the form accepts")
+    if not _E164.match(phone_e164 or ""):
+        raise ValueError("callback phone is not an E.164 number")
+    if not best_time or len(best_time) > MAX_TIME_CHARS:
+        raise ValueError("callback time is empty or too long")
+
+
 def store_request(sender_id: str, name: str, phone_e164: str, best_time: str, channel: str) -> int:
-    """Insert one consented request; returns its id. Raises if the database cannot take it."""
+    """Insert one consented request; returns its id. Raises if the database cannot take it, or if the
+    request is not one the form could have produced (check_request)."""
     from bot.store.db import session_scope
     from bot.store.models import CallbackRequest
 
+    check_request(name, phone_e164, best_time)
     with session_scope(os.environ.get("DATABASE_URL") or None) as session:
         row = CallbackRequest(
             sender_id=sender_id,

@@ -96,6 +96,9 @@ class StackConfig:
             env.setdefault(threads, "1")
         if self.clinic_file:
             env["CLINIC_FILE"] = str(self.clinic_file)
+        # rasa_sdk listens on 0.0.0.0 unless SANIC_HOST says otherwise: the action server is for the
+        # Rasa servers only, so it listens where they run (an operator may set SANIC_HOST for another host)
+        env.setdefault("SANIC_HOST", self.host)
         env.update(self.extra_env)
         return env
 

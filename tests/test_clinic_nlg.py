@@ -10,11 +10,34 @@ slots:
   red_flag_summary:
     type: text
     mappings: [{type: custom}]
+  language:
+    type: text
+    mappings: [{type: custom}]
+  clinic_open:
+    type: text
+    mappings: [{type: custom}]
 responses:
   utter_contact:
     - text: "Call {clinic_name} at {clinic_phone} ({clinic_hours}); emergency {emergency_number}."
   utter_slot:
     - text: "You said: {red_flag_summary}. Phone {clinic_phone}."
+  utter_hours:
+    - text: "{clinic_now} Office hours: {clinic_hours}."
+  utter_urgent:
+    - text: "Please call {clinic_phone} today."
+    - condition:
+        - type: slot
+          name: clinic_open
+          value: closed
+      text: "{clinic_now} Go to the emergency room today."
+    - condition:
+        - type: slot
+          name: language
+          value: es
+        - type: slot
+          name: clinic_open
+          value: closed
+      text: "{clinic_now_es} Vaya hoy a urgencias."
 """
 )
 
@@ -45,38 +68,6 @@ def test_slot_values_still_fill_and_empty_slots_do_not_hide_clinic_values(clinic
     assert "loss of bladder control" in text and clinic_values["clinic_phone"] in text
 
 
-TIMED = Domain.from_yaml(
-    """
-version: "3.1"
-slots:
-  language:
-    type: text
-    mappings: [{type: custom}]
-  clinic_open:
-    type: text
-    mappings: [{type: custom}]
-responses:
-  utter_hours:
-    - text: "{clinic_now} Office hours: {clinic_hours}."
-  utter_urgent:
-    - text: "Please call {clinic_phone} today."
-    - condition:
-        - type: slot
-          name: clinic_open
-          value: closed
-      text: "{clinic_now} Go to the emergency room today."
-    - condition:
-        - type: slot
-          name: language
-          value: es
-        - type: slot
-          name: clinic_open
-          value: closed
-      text: "{clinic_now_es} Vaya hoy a urgencias."
-"""
-)
-
-
 def _clinic_at(local: str):
     from datetime import datetime
     from zoneinfo import ZoneInfo
@@ -85,7 +76,7 @@ def _clinic_at(local: str):
 
     details = clinic.load()
     moment = datetime.fromisoformat(local).replace(tzinfo=ZoneInfo(details.timezone))
-    return ClinicNLG(domain=TIMED, details=details, clock=lambda: moment)
+    return ClinicNLG(domain=DOMAIN, details=details, clock=lambda: moment)
 
 
 def test_open_right_now_is_answered_from_the_clinic_hours_and_time_zone(clinic_values):

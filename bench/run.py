@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from bench.load import LoadResult, run_load
-from bot.paths import ROOT, VAR
+from bot.paths import RASA_DATA, ROOT, VAR
 from bot.rasa_launcher import rasa_command_prefix
 from bot.stack import Stack, StackConfig, free_port, rasa_command, tail
 

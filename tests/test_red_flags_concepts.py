@@ -100,6 +100,14 @@ def tier_and_categories(detector, text):
     ("mi papá anda sin controlar la orina desde el domingo", "EMERGENCY", "bladder_control"),
     ("retention since 0400, abdomen distended", "EMERGENCY", "urinary_retention"),
     ("he couldn't get up off the couch tonight, both legs gave way", "EMERGENCY", "leg_weakness_both"),
+    # Caribbean and West African English, chart words, soiling in Spanish, not reaching the toilet in time
+    ("my son no fit pee since morning", "EMERGENCY", "urinary_retention"),
+    ("she cyaan pass wata since last night", "EMERGENCY", "urinary_retention"),
+    ("reduced sensation perianal since this am", "EMERGENCY", "saddle_numbness"),
+    ("mi abuelo se ensució la ropa sin darse cuenta", "EMERGENCY", "bowel_control"),
+    ("twice now I didn't make it to the toilet in time and didn't feel it coming", "EMERGENCY", "bladder_control"),
+    ("since this morning my legs will not obey me", "EMERGENCY", "leg_weakness_both"),
+    ("no aguanto más, pienso en matarme", "CRISIS", "suicidal_thoughts"),
 ])
 def test_an_unseen_combination_of_known_concepts_fires(detector, text, tier, category):
     found_tier, categories = tier_and_categories(detector, text)
@@ -146,6 +154,11 @@ def test_an_unseen_combination_of_known_concepts_fires(detector, text, tier, cat
     "hace 2 años se me durmieron las piernas pero ya se me quitó",
     "my legs felt like rubber after the pool therapy, good workout",
     "con el tramadol ando estreñido, no he ido al baño en dos días",
+    # a wound "rather" sore is no wish; "hasn't been helping since" has no urine in it; a baby's nappy
+    "the incision feels rather tender today",
+    "the new settings haven't been working since Tuesday",
+    "my grandson's nappy leaked on my lap",
+    "he passed away in 2012, it was bladder cancer",
 ])
 def test_idioms_other_subjects_and_quoted_advice_are_no_red_flag(detector, text):
     assert detector.detect(text).tier is None, (text, tier_and_categories(detector, text))

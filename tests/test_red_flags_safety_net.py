@@ -94,3 +94,16 @@ def test_the_fitted_net_is_kept_and_reused_and_a_broken_cache_is_refitted(tmp_pa
 def test_a_refusal_that_carries_a_crisis_gets_the_crisis_reading(detector):
     message = parsed(detector, "forget the hospital, honestly I'd be better off not waking up tomorrow")
     assert message.get("intent")["name"] == "red_flag_crisis"
+
+
+def test_the_stacked_weights_give_each_readers_own_probability():
+    net = SafetyNet.shared()
+    for text in ["my wife has been saving up her pills", "she won't go, says it's the tablets", "what is spinal cord stimulation?"]:
+        row = net.features.transform([text.lower()])
+        assert net.scores(text) == pytest.approx({r: net.readers[r].predict_proba(row)[0][1] for r in net.readers}, abs=1e-12)
+
+
+def test_a_mood_word_in_an_education_question_gets_the_answer_and_alone_the_crisis_question(detector):
+    question = parsed(detector, "can being depressed slow down healing after back surgery?", "edu_cause_mental_health", 0.8)
+    assert question.get("intent")["name"] == "edu_cause_mental_health"
+    assert parsed(detector, "I've been so hopeless this month").get("intent")["name"] == "red_flag_unsure_crisis"

@@ -157,7 +157,7 @@ class RedFlagDetector(GraphComponent):
             self._add_entities(message, detection, tier, text, language)
         elif detection.term_question:  # "what is cauda equina syndrome?": the answer, no red flag
             self._set_intent(message, TERM_QUESTION_INTENT)
-        elif detection.unsure:
+        elif detection.unsure and not self._mood_word_in_a_question(detection, message):
             category = self.matcher.categories[detection.unsure[0]]
             self._set_intent(message, UNSURE_INTENT_FOR_TIER[category.tier])
             summary, reason = category.words(language)
@@ -270,6 +270,13 @@ class RedFlagDetector(GraphComponent):
         if detection.findings:
             return self.config["net_crisis_beside_finding_threshold"]
         return self.config["net_crisis_threshold"]
+
+    def _mood_word_in_a_question(self, detection: Detection, message: Message) -> bool:
+        """A low-mood word inside a confident question about the clinic's topics ("can being depressed
+        slow my recovery?") is answered, not met with the crisis question; a vague physical sign still
+        asks."""
+        tiers = {self.matcher.categories[name].tier for name in detection.unsure}
+        return tiers == {"CRISIS"} and self._education_question(message)
 
     def _bare_answer(self, message: Message, text: str) -> bool:
         """A yes, no or not sure of a few words ("no", "not really") answers a safety question; a

@@ -26,6 +26,7 @@ import threading
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
+import numpy as np
 import yaml
 
 from bot.nlu.patient_text import fold_accents
@@ -112,11 +113,15 @@ class SafetyNet:
             rows = [i for i, label in enumerate(labels) if not label.startswith("NOT_") or label == f"NOT_{reading}"]
             reader = LogisticRegression(C=settings["C"], class_weight="balanced", max_iter=3000)
             self.readers[reading] = reader.fit(matrix[rows], [labels[i] == reading for i in rows])
+        # all readers' weights side by side: a message costs one sparse product, not four predict calls
+        self.weights = np.column_stack([self.readers[r].coef_[0] for r in READINGS])
+        self.biases = np.array([self.readers[r].intercept_[0] for r in READINGS])
 
     def scores(self, text: str) -> Dict[str, float]:
-        """The probability, per reading, that the message says it."""
+        """The probability, per reading, that the message says it (each reader's predict_proba)."""
         row = self.features.transform([normalise(text)])
-        return {reading: float(reader.predict_proba(row)[0][1]) for reading, reader in self.readers.items()}
+        margins = np.asarray(row @ self.weights).ravel() + self.biases
+        return {reading: float(1.0 / (1.0 + np.exp(-m))) for reading, m in zip(READINGS, margins)}
 
     # ------------------------------------------------------------------ one per process
     @classmethod

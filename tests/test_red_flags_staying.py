@@ -154,3 +154,13 @@ def test_a_crisis_in_words_no_pattern_knows_gets_the_crisis_line_and_one_row(cha
     sender = chat.new_sender("net-crisis")
     assert chat.responses(sender, "some nights I think it would be easier to just stop") == CRISIS
     assert tiers(database_url, sender) == [("CRISIS", CLASSIFIER_ONLY)]
+
+
+def test_going_after_the_emergency_reply_gets_go_now_not_the_instruction_again(chat, database_url):
+    sender = chat.new_sender("stay-going")
+    assert chat.conversation(sender, [
+        "my wife can't feel her legs since lunch, both of them",
+        "ok, fine, my brother is driving us to the hospital now",
+        "what is radiofrequency ablation?",
+    ]) == [EMERGENCY, ["utter_red_flag_accepted_emergency"], ["utter_edu_treatment_rfa"]]
+    assert tiers(database_url, sender) == [("EMERGENCY", "leg_weakness_both")]

@@ -41,9 +41,11 @@ TERM_QUESTION_INTENT = "edu_warning_signs"
 EDUCATION_PREFIXES = ("edu_", "ask_risks")
 SPANISH_INTENT = "spanish_message"
 ANSWER_INTENTS = {"affirm", "deny", "unsure", STOP_INTENT}
+# "my neighbour will drive me": going, not refusing, when the refusal reader agrees it is no refusal
+ACCEPTED_INTENT = "red_flag_accepted"
 BARE_ANSWER_WORDS = 3
 # Intents a Spanish message keeps (answers to a question, greetings); any other gets the Spanish contact.
-SPANISH_KEEPS = {"affirm", "deny", "unsure", "stop", "red_flag_denied", PUSHBACK_INTENT, RETRACTION_INTENT, *UNSURE_INTENT_FOR_TIER.values()}
+SPANISH_KEEPS = {"affirm", "deny", "unsure", "stop", "red_flag_denied", "red_flag_accepted", PUSHBACK_INTENT, RETRACTION_INTENT, *UNSURE_INTENT_FOR_TIER.values()}
 
 
 def combined_tier(tiers: List[str]) -> Optional[str]:
@@ -134,11 +136,11 @@ class RedFlagDetector(GraphComponent):
         # The net reads reports; a word or two ("today", "tomorrow morning": answers in a form) has
         # too little for it, and is left to the lexicons and the classifier.
         scores = self.net.scores(text) if len(text.split()) >= self.config["net_min_words"] else {}
-        pushback = detection.pushback or (
+        pushback = not self._going(message, scores) and (detection.pushback or (
             scores.get("PUSHBACK", 0.0) >= self.config["net_pushback_threshold"]
             and not detection.findings
             and not self._bare_answer(message, text)
-        )
+        ))
         net_tiers, net_questions = self._net_reading(scores, detection, pushback)
         classifier_tier = self._classifier_tier(message, detection)
         if classifier_tier and scores.get(classifier_tier, 0.0) < self.config["net_question_threshold"]:
@@ -277,6 +279,11 @@ class RedFlagDetector(GraphComponent):
         asks."""
         tiers = {self.matcher.categories[name].tier for name in detection.unsure}
         return tiers == {"CRISIS"} and self._education_question(message)
+
+    def _going(self, message: Message, scores: Dict[str, float]) -> bool:
+        """"Right, fine, my neighbour will drive me": the classifier reads going or calling, and the
+        refusal reader agrees it is no refusal (a word like "fine" does not make it one)."""
+        return self._intent_name(message) == ACCEPTED_INTENT and scores.get("PUSHBACK", 1.0) < self.config["net_pushback_threshold"]
 
     def _bare_answer(self, message: Message, text: str) -> bool:
         """A yes, no or not sure of a few words ("no", "not really") answers a safety question; a

@@ -53,3 +53,12 @@ def test_open_right_now_is_answered_at_the_moment_of_asking(chat):
     replies = chat.send(chat.new_sender("smalltalk-open"), "are you guys open right now?")
     assert [r["metadata"]["response"] for r in replies] == ["utter_handoff_hours"]
     assert replies[0]["text"].startswith("The office is open now, until 4:30 pm today.")
+
+
+def test_two_misses_in_a_row_offer_a_person_with_the_phone_and_a_call_back(chat, clinic_values):
+    sender = chat.new_sender("smalltalk-misses")
+    assert chat.responses(sender, "blorp zzq") == ["utter_ask_rephrase"]
+    replies = chat.send(sender, "mmm flibber wonk")
+    assert [r["metadata"]["response"] for r in replies] == ["utter_default"]
+    assert clinic_values["clinic_phone"] in replies[0]["text"]
+    assert "/request_callback" in [b["payload"] for b in replies[0]["buttons"]]

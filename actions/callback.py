@@ -27,7 +27,7 @@ SLOTS = ("callback_name", "callback_phone", "callback_phone_display", "callback_
 
 # Messages that are not an answer to the form's question.
 _RED_FLAG_PREFIX = "red_flag_"
-_NOT_A_RED_FLAG = {"red_flag_denied", "red_flag_retracted"}  # answers like any other (a refusal is not: it gets the instruction)
+_NOT_A_RED_FLAG = {"red_flag_denied", "red_flag_retracted", "red_flag_accepted"}  # answers like any other (a refusal is not: it gets the instruction)
 _QUESTION_PREFIXES = ("handoff_", "edu_")
 _QUESTION_INTENTS = {"out_of_scope", "bot_capabilities", "ask_risks", "tell_me_more", "decline_details"}
 # "can it wait?" means something only after a red-flag reply; inside the form it is an answer ("Monday is

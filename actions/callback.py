@@ -153,7 +153,7 @@ class ValidateCallbackForm(FormValidationAction):
     async def extract_callback_phone(self, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
         message = tracker.latest_message
         text = message.get("text") or ""
-        if is_red_flag(message, tracker.get_slot("red_flag_open")) or (message.get("intent") or {}).get("name") in ("stop", "decline_details"):
+        if is_red_flag(message, tracker.get_slot("red_flag_open")) or (message.get("intent") or {}).get("name") == "stop":
             return {}
         looks_like_a_number = sum(ch.isdigit() for ch in text) >= MIN_DIGITS
         requested = tracker.get_slot("requested_slot")

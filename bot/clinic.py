@@ -90,29 +90,17 @@ class Clinic:
     def is_open(self, now: datetime) -> bool:
         return self.next_opening(now) == self._local(now)
 
-    def next_opening_text(self, now: datetime) -> str:
-        """The next opening in words relative to `now`: "today at 8 am", "tomorrow at 8 am", "on Monday at 8 am"."""
-        local = self._local(now)
+    def next_opening_text(self, now: datetime, language: str = "en") -> str:
+        """The next opening in words relative to `now`: "today at 8 am", "tomorrow at 8 am", "on Monday at
+        8 am"; in Spanish "hoy a las 08:00", "mañana a las 08:00", "el lunes a las 08:00"."""
         opening = self.next_opening(now)
-        days_ahead = (opening.date() - local.date()).days
-        when = _clock(opening.timetz().replace(tzinfo=None))
-        if days_ahead == 0:
-            return f"today at {when}"
-        if days_ahead == 1:
-            return f"tomorrow at {when}"
-        return f"on {DAYS[opening.weekday()].title()} at {when}"
-
-    def next_opening_text_es(self, now: datetime) -> str:
-        """The same in Spanish: "hoy a las 8:00", "mañana a las 8:00", "el lunes a las 8:00"."""
-        local = self._local(now)
-        opening = self.next_opening(now)
-        days_ahead = (opening.date() - local.date()).days
-        when = f"{opening:%H:%M}"
-        if days_ahead == 0:
-            return f"hoy a las {when}"
-        if days_ahead == 1:
-            return f"mañana a las {when}"
-        return f"el {SPANISH_DAYS[DAYS[opening.weekday()]]} a las {when}"
+        days_ahead = (opening.date() - self._local(now).date()).days
+        day = DAYS[opening.weekday()]
+        if language == "es":
+            relative = ("hoy", "mañana")[days_ahead] if days_ahead < 2 else f"el {SPANISH_DAYS[day]}"
+            return f"{relative} a las {opening:%H:%M}"
+        relative = ("today", "tomorrow")[days_ahead] if days_ahead < 2 else f"on {day.title()}"
+        return f"{relative} at {_clock(opening.timetz().replace(tzinfo=None))}"
 
     def closing_time(self, now: datetime) -> Optional[time]:
         """When today's hours end, if the clinic is open at `now`."""
@@ -133,7 +121,7 @@ class Clinic:
         return {
             "clinic_open": "closed",
             "clinic_now": f"The office is closed right now. It opens again {self.next_opening_text(now)}.",
-            "clinic_now_es": f"La oficina está cerrada ahora. Abre de nuevo {self.next_opening_text_es(now)}.",
+            "clinic_now_es": f"La oficina está cerrada ahora. Abre de nuevo {self.next_opening_text(now, 'es')}.",
         }
 
     def _local(self, now: datetime) -> datetime:

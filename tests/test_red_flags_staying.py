@@ -32,14 +32,20 @@ def tiers(database_url: str, sender: str) -> List[tuple]:
         return [tuple(r) for r in result]
 
 
-def test_a_refusal_after_the_emergency_reply_gets_the_instruction_again_then_the_conversation_goes_on(chat, database_url):
-    sender = chat.new_sender("stay-refuse")
-    assert chat.conversation(sender, [
-        "I haven't been able to pee since last night",
-        "I really don't want to sit in the ER all night, can it wait until my appointment on Monday?",
-        "what is radiofrequency ablation?",
-    ]) == [EMERGENCY, EMERGENCY_AGAIN, ["utter_edu_treatment_rfa"]]
-    assert tiers(database_url, sender) == [("EMERGENCY", "urinary_retention")]
+@pytest.mark.parametrize("report, category, answer, reply", [
+    # a refusal: the instruction again, with the reason
+    ("I haven't been able to pee since last night", "urinary_retention",
+     "I really don't want to sit in the ER all night, can it wait until my appointment on Monday?", EMERGENCY_AGAIN),
+    # going: go now, and what to watch; not the instruction again
+    ("my wife can't feel her legs since lunch, both of them", "leg_weakness_both",
+     "ok, fine, my brother is driving us to the hospital now", ["utter_red_flag_accepted_emergency"]),
+])
+def test_what_follows_the_emergency_reply_is_answered_as_such_then_the_conversation_goes_on(chat, database_url, report, category, answer, reply):
+    sender = chat.new_sender("stay-after")
+    assert chat.conversation(sender, [report, answer, "what is radiofrequency ablation?"]) == [
+        EMERGENCY, reply, ["utter_edu_treatment_rfa"],
+    ]
+    assert tiers(database_url, sender) == [("EMERGENCY", category)]
 
 
 def test_a_refusal_after_the_urgent_reply_gets_call_today_again(chat):
@@ -154,13 +160,3 @@ def test_a_crisis_in_words_no_pattern_knows_gets_the_crisis_line_and_one_row(cha
     sender = chat.new_sender("net-crisis")
     assert chat.responses(sender, "some nights I think it would be easier to just stop") == CRISIS
     assert tiers(database_url, sender) == [("CRISIS", CLASSIFIER_ONLY)]
-
-
-def test_going_after_the_emergency_reply_gets_go_now_not_the_instruction_again(chat, database_url):
-    sender = chat.new_sender("stay-going")
-    assert chat.conversation(sender, [
-        "my wife can't feel her legs since lunch, both of them",
-        "ok, fine, my brother is driving us to the hospital now",
-        "what is radiofrequency ablation?",
-    ]) == [EMERGENCY, ["utter_red_flag_accepted_emergency"], ["utter_edu_treatment_rfa"]]
-    assert tiers(database_url, sender) == [("EMERGENCY", "leg_weakness_both")]

@@ -353,6 +353,14 @@ class RedFlagMatcher:
         conjunction = " y " if language == "es" else " and "
         return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + conjunction + parts[-1]
 
+    def tier_words(self, tier: str, language: str = "en") -> Tuple[str, str]:
+        """(summary, reason) for a tier in general words, when no pattern named what it was (the
+        classifier or the safety net saw it)."""
+        words = self.tiers[tier]
+        if language == "es" and words.get("summary_es"):
+            return words["summary_es"], words["reason_es"]
+        return words["summary"], words["reason"]
+
     def reason(self, detection: Detection, language: str = "en") -> str:
         """Why the most serious finding matters, in plain words."""
         if not detection.findings:

@@ -40,12 +40,12 @@ UNSURE_INTENT_FOR_TIER = {tier: f"red_flag_unsure_{tier.lower()}" for tier in TI
 TERM_QUESTION_INTENT = "edu_warning_signs"
 EDUCATION_PREFIXES = ("edu_", "ask_risks")
 SPANISH_INTENT = "spanish_message"
-ANSWER_INTENTS = {"affirm", "deny", "unsure", STOP_INTENT}
+ANSWER_INTENTS = {"affirm", "deny", "unsure", STOP_INTENT}  # answers to a question
+BARE_ANSWER_WORDS = 3  # "no", "not really": an answer; longer, it may be a refusal
 # "my neighbour will drive me": going, not refusing, when the refusal reader agrees it is no refusal
 ACCEPTED_INTENT = "red_flag_accepted"
-BARE_ANSWER_WORDS = 3
 # Intents a Spanish message keeps (answers to a question, greetings); any other gets the Spanish contact.
-SPANISH_KEEPS = {"affirm", "deny", "unsure", "stop", "red_flag_denied", "red_flag_accepted", PUSHBACK_INTENT, RETRACTION_INTENT, *UNSURE_INTENT_FOR_TIER.values()}
+SPANISH_KEEPS = {*ANSWER_INTENTS, "red_flag_denied", ACCEPTED_INTENT, PUSHBACK_INTENT, RETRACTION_INTENT, *UNSURE_INTENT_FOR_TIER.values()}
 
 
 def combined_tier(tiers: List[str]) -> Optional[str]:
@@ -161,13 +161,7 @@ class RedFlagDetector(GraphComponent):
             self._set_intent(message, TERM_QUESTION_INTENT)
         elif detection.unsure and not self._mood_word_in_a_question(detection, message):
             category = self.matcher.categories[detection.unsure[0]]
-            self._set_intent(message, UNSURE_INTENT_FOR_TIER[category.tier])
-            summary, reason = category.words(language)
-            self._replace_entities(message, [
-                _entity("red_flag_category", category.name, 0, len(text)),
-                _entity("red_flag_summary", summary, 0, len(text)),
-                _entity("red_flag_reason", reason, 0, len(text)),
-            ])
+            self._ask(message, category.tier, *category.words(language), category=category.name)
         elif detection.retraction:  # "I meant my dog": the conversation no longer stays with the red flag
             self._set_intent(message, RETRACTION_INTENT)
             self._replace_entities(message, [_entity("red_flag_open", "cleared", 0, len(text))])
@@ -176,12 +170,7 @@ class RedFlagDetector(GraphComponent):
         ):
             self._set_intent(message, PUSHBACK_INTENT)
         elif net_question:  # the net half-recognised a tier: ask its direct question
-            self._set_intent(message, UNSURE_INTENT_FOR_TIER[net_question])
-            summary, reason = self._tier_words(net_question, language)
-            self._replace_entities(message, [
-                _entity("red_flag_summary", summary, 0, len(text)),
-                _entity("red_flag_reason", reason, 0, len(text)),
-            ])
+            self._ask(message, net_question, *self.matcher.tier_words(net_question, language))
         elif self._intent_name(message) in TIER_FOR_INTENT:
             self._demote(message, self.config["fallback_threshold"])
         elif self._intent_name(message) == SYMPTOM_CHECK_INTENT:
@@ -215,8 +204,7 @@ class RedFlagDetector(GraphComponent):
             if (g.get("confidence") or 0.0) >= self.config["classifier_threshold"]
         }
         allowed = {
-            t for t in set(self.config["classifier_tiers"]) - set_aside
-            if self.matcher.anchored(detection, t)
+            t for t in set(self.config["classifier_tiers"]) - set_aside if self.matcher.anchored(detection, t)
         }
         return next((t for t in TIER_ORDER if t in tiers and t in allowed), None)
 
@@ -224,13 +212,14 @@ class RedFlagDetector(GraphComponent):
         """(tiers the safety net decides, highest first; tiers it would ask about, likeliest first).
 
         The net reads wordings no pattern knows. For the physical tiers it is held to the limits of
-        any bag of words (see _classifier_tier: it cannot read negation, time or a question, so a
-        message with such a cue or a set-aside tier is left to the patterns); it needs no anchor word,
-        since it was trained with the look-alikes ("make water" is urine to it). A crisis is told in too many ways for those limits ("I don't want to
-        be here anymore" negates; "would anyone even notice?" asks), and its look-alikes are in the
-        net's own training, so for CRISIS only a crisis the patterns set aside (an idiom, a quote)
-        stops it; and it reads crisis beside a physical finding too ("legs gone numb, I just want it
-        over"). A correction ("I meant my dog") or a question about a term is never read as a report.
+        any bag of words (see _classifier_tier: it cannot read negation, time or a question, so in a
+        message with such a cue it may only ask, and a set-aside tier is left to the patterns); it
+        needs no anchor word, since it was trained with the look-alikes ("make water" is urine to it).
+        A crisis is told in too many ways for those limits ("I don't want to be here anymore" negates;
+        "would anyone even notice?" asks), and its look-alikes are in the net's own training, so for
+        CRISIS only a crisis the patterns set aside (an idiom, a quote) stops it, and it reads a crisis
+        beside a physical finding too ("legs gone numb, I just want it over"). A correction ("I meant
+        my dog") or a question about a term is never read as a report.
         """
         decided: List[str] = []
         questions: List[str] = []
@@ -291,11 +280,14 @@ class RedFlagDetector(GraphComponent):
         it's the tablets")."""
         return self._intent_name(message) in ANSWER_INTENTS and len(text.split()) <= BARE_ANSWER_WORDS
 
-    def _tier_words(self, tier: str, language: str):
-        """The tier's general summary and reason, for a tier no pattern named."""
-        words = self.matcher.tiers[tier]
-        suffix = "_es" if language == "es" and words.get("summary_es") else ""
-        return words["summary" + suffix], words["reason" + suffix]
+    def _ask(self, message: Message, tier: str, summary: str, reason: str, category: Optional[str] = None) -> None:
+        """One direct yes/no safety question for `tier` (rules in data/rules/red_flags.yml); the words
+        of the reply a "yes" gets travel as entities."""
+        self._set_intent(message, UNSURE_INTENT_FOR_TIER[tier])
+        end = len(message.get(TEXT) or "")
+        entities = [_entity("red_flag_category", category, 0, end)] if category else []
+        entities += [_entity("red_flag_summary", summary, 0, end), _entity("red_flag_reason", reason, 0, end)]
+        self._replace_entities(message, entities)
 
     @staticmethod
     def _intent_name(message: Message) -> str:
@@ -333,7 +325,7 @@ class RedFlagDetector(GraphComponent):
         if detection.tier == top:
             summary, reason = self.matcher.summary(detection, language), self.matcher.reason(detection, language)
         else:  # only the classifier or the net saw this tier: say so in general words
-            summary, reason = self._tier_words(top, language)
+            summary, reason = self.matcher.tier_words(top, language)
         entities = [_entity("red_flag_tier", tier, start, end)]
         for finding in detection.findings:
             entities.append(_entity("red_flag_category", finding.category, finding.start, finding.end))

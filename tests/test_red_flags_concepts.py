@@ -108,6 +108,22 @@ def tier_and_categories(detector, text):
     ("twice now I didn't make it to the toilet in time and didn't feel it coming", "EMERGENCY", "bladder_control"),
     ("since this morning my legs will not obey me", "EMERGENCY", "leg_weakness_both"),
     ("no aguanto más, pienso en matarme", "CRISIS", "suicidal_thoughts"),
+    # a double negative, a stream that stopped, simple English, a Caribbean "cyaan", an innocent question
+    ("he can't feel nothing in his legs since he woke", "EMERGENCY", "leg_weakness_both"),
+    ("my wee has completely stopped since the morning", "EMERGENCY", "urinary_retention"),
+    ("not pee for 12 hours, belly hard", "EMERGENCY", "urinary_retention"),
+    ("mi cyaan pee since morning", "EMERGENCY", "urinary_retention"),
+    ("is it normal that both my knees give way on the stairs now?", "EMERGENCY", "leg_weakness_both"),
+    ("will the numb feeling round my bottom go away on its own?", "EMERGENCY", "saddle_numbness"),
+    ("lost quite a lot of feeling down below since Sunday", "EMERGENCY", "saddle_numbness"),
+    # urgent: a colour change, a comparison, a long-standing sign that has spread
+    ("the incision has gone a bit pink and warm", "URGENT", "wound_problem"),
+    ("her right calf looks double the size of the left", "URGENT", "calf_clot"),
+    ("my left foot has been numb for years but now it has spread to the shin", "URGENT", "leg_weakness_one"),
+    # crisis: a method, a goodbye, a means held
+    ("keep thinking of walking in front of a bus on the way home", "CRISIS", "suicidal_thoughts"),
+    ("he texted 'see you on the other side' and switched his phone off", "CRISIS", "suicidal_thoughts"),
+    ("I sit with a razor in my hand and think about it", "CRISIS", "suicidal_thoughts"),
 ])
 def test_an_unseen_combination_of_known_concepts_fires(detector, text, tier, category):
     found_tier, categories = tier_and_categories(detector, text)
@@ -160,6 +176,12 @@ def test_an_unseen_combination_of_known_concepts_fires(detector, text, tier, cat
     "my grandson's nappy leaked on my lap",
     "he passed away in 2012, it was bladder cancer",
     "neither of my legs is numb and I can pee fine",
+    # long over, waiting or laughing, a pet of a named breed, a story, somebody else's case at work
+    "back in the hospital I couldn't pee for a day, but I've been peeing normally for months now",
+    "gonna wet myself waiting for these scan results haha",
+    "our corgi's back legs gave out last week, vet thinks it's a disc",
+    "in the film I watched the hero can't feel his legs after the crash",
+    "worked with a cauda equina patient on my ward today, scary stuff",
 ])
 def test_idioms_other_subjects_and_quoted_advice_are_no_red_flag(detector, text):
     assert detector.detect(text).tier is None, (text, tier_and_categories(detector, text))
@@ -194,6 +216,8 @@ def test_a_not_that_belongs_to_one_symptom_does_not_negate_the_next(detector):
     ("my dad has been really down and not himself lately", "suicidal_thoughts"),
     ("mi mamá está deprimida desde la operación", "suicidal_thoughts"),
     ("a spot of bother with my bladder this week", "bladder_control"),
+    ("toilet business has been a problem since the op", "bladder_control"),
+    ("I'm sick of all of it", "suicidal_thoughts"),
 ])
 def test_a_vague_sign_asks_one_question(detector, text, category):
     d = detector.detect(text)
@@ -216,7 +240,8 @@ def test_refusal_and_minimising_are_recognised(detector, text):
                                   "perdón, estábamos hablando de la perrita",
                                   "sorry, I meant my legs are sore from walking, not numb",
                                   "oops sent too soon", "that came out wrong, she's already back to normal",
-                                  "lol no, everything's fine down there, I pee normally"])
+                                  "lol no, everything's fine down there, I pee normally",
+                                  "ignore that, the voice typing picked up the radio", "sorry my son was typing on my phone"])
 def test_a_correction_is_recognised(detector, text):
     assert detector.detect(text).retraction, text
 

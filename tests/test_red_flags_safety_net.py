@@ -38,7 +38,7 @@ def test_a_crisis_no_pattern_knows_gets_the_crisis_reply(detector):
 
 
 def test_a_half_recognised_crisis_asks_directly(detector):
-    message = parsed(detector, "what would happen to my cat if I was gone")
+    message = parsed(detector, "sometimes I wonder what the point of it all is")
     assert message.get("intent")["name"] == "red_flag_unsure_crisis"
     assert entity(message, "red_flag_tier") == []
 

@@ -304,9 +304,13 @@ class RedFlagMatcher:
         detection.pushback = bool(spans.get("pushback"))
         detection.retraction = bool(spans.get("retraction"))
         if not detection.findings:
-            detection.unsure = [
+            detection.unsure = [  # a vague sign is judged like a clear one: negated, past, long over
                 name for name in self.categories
-                if any(context.judge(span, spans.get("excl:*", []), True) is None for span in spans.get(f"unsure:{name}", []))
+                if any(
+                    context.judge(span, spans.get("excl:*", []), True) is None
+                    and (self.categories[name].tier == "CRISIS" or not self._long_standing(span[0], spans, context))
+                    for span in spans.get(f"unsure:{name}", [])
+                )
             ]
         others = spans.get("third_person", [])
         # about somebody else: in the finding's sentence; with no finding (the safety net decides), anywhere

@@ -86,12 +86,16 @@ class RedFlagDetector(GraphComponent):
             # the safety net (bot.nlu.safety_net) decides a physical tier at or above this probability,
             # a crisis at or above the next (told in more ways; a crisis reply to a non-crisis costs less)...
             "net_threshold": 0.8,
-            "net_crisis_threshold": 0.75,
+            "net_crisis_threshold": 0.7,
             "net_crisis_beside_finding_threshold": 0.9,
             # ...and asks the tier's direct safety question at or above this one
             "net_question_threshold": 0.35,
             # ...or, in a message with a negation, time or question cue, from this one
-            "net_cue_question_threshold": 0.9,
+            "net_cue_question_threshold": 0.7,
+            # in such a message it still decides an emergency this sure: its training holds the
+            # negated and past look-alikes, and an emergency told as a question ("is it normal that
+            # it feels like I'm sitting on nothing?") must not wait for a yes
+            "net_cue_emergency_threshold": 0.9,
             # a refusal or minimising the lexicon does not know counts this sure (it repeats an open
             # tier's instruction; with none open it only asks what is happening)
             "net_pushback_threshold": 0.7,
@@ -212,8 +216,9 @@ class RedFlagDetector(GraphComponent):
         """(tiers the safety net decides, highest first; tiers it would ask about, likeliest first).
 
         The net reads wordings no pattern knows. For the physical tiers it is held to the limits of
-        any bag of words (see _classifier_tier: it cannot read negation, time or a question, so in a
-        message with such a cue it may only ask, and a set-aside tier is left to the patterns); it
+        any bag of words (see _classifier_tier: it reads negation, time or a question only as well as its
+        look-alikes taught it, so in a message with such a cue it asks, deciding only an emergency it is
+        nearly sure of, and a set-aside tier is left to the patterns); it
         needs no anchor word, since it was trained with the look-alikes ("make water" is urine to it).
         A crisis is told in too many ways for those limits ("I don't want to be here anymore" negates;
         "would anyone even notice?" asks), and its look-alikes are in the net's own training, so for
@@ -241,9 +246,13 @@ class RedFlagDetector(GraphComponent):
             elif pushback:
                 continue
             elif not physical_open:
-                # negation, time or a question in the message: the net may only ask, and only when
-                # it is nearly sure ("neither leg will hold me" negates nothing)
-                if score >= self.config["net_cue_question_threshold"] and not (detection.findings or detection.unsure):
+                # negation, time or a question in the message: the net asks, and decides only an
+                # emergency it is nearly sure of ("neither leg will hold me" negates nothing)
+                if detection.findings or detection.unsure:
+                    continue
+                if tier == "EMERGENCY" and score >= self.config["net_cue_emergency_threshold"]:
+                    decided.append(tier)
+                elif score >= self.config["net_cue_question_threshold"]:
                     questions.append(tier)
             elif score >= self._net_threshold(tier, detection):
                 decided.append(tier)

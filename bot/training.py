@@ -45,10 +45,13 @@ def model_path(root: Path = ROOT) -> Path:
 
 def ensure_trained(force: bool = False) -> Path:
     """Return the path of an up-to-date model, training it first if needed (and the safety net,
-    bot.nlu.safety_net, fitted into its cache, so that a server does not fit it while starting)."""
+    bot.nlu.safety_net, and the clause reader, bot.nlu.clause_focus, fitted into their caches, so that a
+    server does not fit them while starting)."""
+    from bot.nlu.clause_focus import ClauseReader
     from bot.nlu.safety_net import SafetyNet
 
     SafetyNet.fitted()
+    ClauseReader.fitted()
     MODELS.mkdir(parents=True, exist_ok=True)
     target = model_path()
     with open(MODELS / ".train.lock", "w") as lock:

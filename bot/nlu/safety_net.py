@@ -18,9 +18,6 @@ data, the settings and this module, so a server starts without refitting.
 """
 from __future__ import annotations
 
-import hashlib
-import json
-import pickle
 import re
 import threading
 from pathlib import Path
@@ -29,6 +26,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import numpy as np
 import yaml
 
+from bot.nlu.fit_cache import load_or_fit
 from bot.nlu.patient_text import fold_accents
 from bot.paths import BUILD, ROOT
 
@@ -132,27 +130,7 @@ class SafetyNet:
     def fitted(cls, files: Optional[Sequence[Path]] = None, cache_dir: Path = CACHE_DIR) -> "SafetyNet":
         """The net for these data files, from the disk cache when the data and settings are unchanged."""
         files = list(files if files is not None else cls.training_files())
-        digest = hashlib.sha256(json.dumps(SETTINGS, sort_keys=True).encode())
-        digest.update(Path(__file__).read_bytes())  # how the data is read and the model built
-        for path in files:
-            digest.update(path.name.encode())
-            digest.update(path.read_bytes())
-        cached = cache_dir / f"{digest.hexdigest()[:16]}.pickle"
-        if cached.exists():
-            try:
-                with cached.open("rb") as handle:
-                    net = pickle.load(handle)
-                if isinstance(net, cls):
-                    return net
-            except Exception:  # a half-written or foreign file: fit again
-                pass
-        net = cls(read_examples(files))
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_suffix(".tmp")
-        with partial.open("wb") as handle:
-            pickle.dump(net, handle)
-        partial.replace(cached)
-        return net
+        return load_or_fit(cls, files, SETTINGS, Path(__file__), cache_dir, lambda: cls(read_examples(files)))
 
     @classmethod
     def shared(cls) -> "SafetyNet":

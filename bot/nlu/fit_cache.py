@@ -1,0 +1,37 @@
+"""Small models fitted from the project's YAML data, kept on disk under build/ so that a server starts
+without refitting: one file per (data, settings, code) fingerprint. Used by the safety net and the
+clause reader; a half-written or foreign file is fitted again.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+from pathlib import Path
+from typing import Callable, Dict, Sequence, TypeVar
+
+T = TypeVar("T")
+
+
+def load_or_fit(kind: type, files: Sequence[Path], settings: Dict, code: Path, cache_dir: Path, fit: Callable[[], T]) -> T:
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
+    digest.update(code.read_bytes())  # how the data is read and the model built
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    cached = cache_dir / f"{digest.hexdigest()[:16]}.pickle"
+    if cached.exists():
+        try:
+            with cached.open("rb") as handle:
+                model = pickle.load(handle)
+            if isinstance(model, kind):
+                return model
+        except Exception:  # a half-written or foreign file: fit again
+            pass
+    model = fit()
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    partial = cached.with_suffix(f".{id(model)}.tmp")
+    with partial.open("wb") as handle:
+        pickle.dump(model, handle)
+    partial.replace(cached)
+    return model

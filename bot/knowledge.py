@@ -32,6 +32,7 @@ class Topic:
     title: str
     answer: str
     more: Optional[str]
+    name: Optional[str] = None  # how a follow-up reply names it ("how long {topic_name} lasts")
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class Knowledge:
     safety_policy: List[str]
     guidance: List[str]
     other_titles: Dict[str, str]
+    followups: Dict[str, Dict[str, List[Dict[str, str]]]] = None  # response -> topic -> sections
 
     def title_for(self, intent: str) -> Optional[str]:
         """Readable name of an intent for "Did you mean …?"; None if we have no good name for it."""
@@ -62,7 +64,7 @@ def load(path: Path = KNOWLEDGE_FILE) -> Knowledge:
         for doc_id, doc in raw["documents"].items()
     }
     topics = {
-        intent: Topic(intent, t["title"], t["answer"], t.get("more"))
+        intent: Topic(intent, t["title"], t["answer"], t.get("more"), t.get("name"))
         for intent, t in raw["topics"].items()
     }
     return Knowledge(
@@ -72,6 +74,10 @@ def load(path: Path = KNOWLEDGE_FILE) -> Knowledge:
         safety_policy=list(raw.get("safety_policy") or []),
         guidance=list(raw.get("guidance") or []),
         other_titles=dict(raw.get("other_titles") or {}),
+        followups={
+            response: {topic: [dict(ref) for ref in refs] for topic, refs in (cells or {}).items()}
+            for response, cells in (raw.get("followups") or {}).items()
+        },
     )
 
 

@@ -7,7 +7,8 @@ reach even the emergency reply when the action server is down.
 Some values depend on the moment of the reply (bot.clinic.Clinic.now_values): {clinic_now} says
 whether the office is open right now, and `clinic_open` ("open"/"closed") lets a response have an
 after-hours variant (`condition: [{type: slot, name: clinic_open, value: closed}]`) without any
-action: an urgent reply at night does not tell the person to call a closed office.
+action: an urgent reply at night does not tell the person to call a closed office. The same way,
+{topic_name} and `topic_known` come from the `topic` slot (the treatment last explained).
 """
 import os
 from datetime import datetime, timezone
@@ -17,7 +18,11 @@ from rasa.core.nlg.generator import ResponseVariationFilter
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.constants import RESPONSE_CONDITION
 
-from bot import clinic
+from bot import clinic, knowledge
+from bot.nlu.clause_focus import PERSONAL_INTENTS
+
+
+FITS_YOU = "utter_clinic_fits_you"  # appended to an answer to a personally worded question
 
 
 class ClinicNLG(TemplatedNaturalLanguageGenerator):
@@ -53,12 +58,33 @@ class ClinicNLG(TemplatedNaturalLanguageGenerator):
             return None
         return max(suitable, key=lambda r: len(r.get(RESPONSE_CONDITION) or []))
 
+    async def generate(self, utter_action: Text, tracker: Any, output_channel: Text, **kwargs: Any) -> Optional[Dict[Text, Any]]:
+        """As Rasa's, and an education answer to a personally worded question (bot.nlu.clause_focus)
+        ends with the clinic for what fits the person."""
+        response = await super().generate(utter_action, tracker, output_channel, **kwargs)
+        focus = (tracker.latest_message.parse_data or {}).get("clause_focus") if tracker.latest_message else None
+        if response and response.get("text") and focus and focus.get("from") in PERSONAL_INTENTS and utter_action.startswith("utter_edu_"):
+            extra = self.generate_from_slots(FITS_YOU, tracker.current_slot_values(), output_channel)
+            if extra and extra.get("text"):
+                response = {**response, "text": f"{response['text']} {extra['text']}"}
+        return response
+
     def generate_from_slots(
         self, utter_action: Text, filled_slots: Dict[Text, Any], output_channel: Text, **kwargs: Any
     ) -> Optional[Dict[Text, Any]]:
         now = self.details.now_values(self.clock()) if self.details is not None else {}
-        values = {**self.clinic_values, **now, **{k: v for k, v in filled_slots.items() if v is not None}}
+        values = {**self.clinic_values, **now, **topic_values(filled_slots.get("topic")),
+                  **{k: v for k, v in filled_slots.items() if v is not None}}
         return super().generate_from_slots(utter_action, values, output_channel, **kwargs)
+
+
+def topic_values(topic: Optional[str]) -> Dict[str, str]:
+    """{topic_name} and `topic_known` for the follow-up replies (utter_followup_*): "does it hurt?"
+    is answered about the treatment last explained, or asks which one is meant."""
+    entry = knowledge.cached().topics.get(topic or "")
+    if entry is None:
+        return {"topic_known": "no", "topic_name": "that treatment"}
+    return {"topic_known": "yes", "topic_name": entry.name or entry.title.lower()}
 
 
 def clinic_clock() -> Callable[[], datetime]:

@@ -56,3 +56,23 @@ def test_asks_did_you_mean_with_a_way_out():
 def test_nothing_plausible_asks_to_rephrase():
     [message] = run({"intent_ranking": ranking(("nlu_fallback", 0.3), ("greet", 0.2), ("affirm", 0.1))})
     assert message["response"] == "utter_ask_rephrase" and not message["buttons"]
+
+
+def test_a_question_the_pages_answer_in_other_words_gets_their_passage():
+    [message] = run({"text": "can this condition also cause pain in the neck?",
+                     "intent_ranking": ranking(("nlu_fallback", 0.3), ("edu_symptoms", 0.2))})
+    assert message["response"] == "utter_source_passage"
+    assert message["source_section"] == KB.documents["001"].sections["symptoms"]
+    assert "neck" in message["source_passage"]
+    assert message["buttons"][-1]["payload"] == "/out_of_scope"  # still a way out of the fallback
+
+
+def test_no_passage_for_a_personal_decision_or_in_spanish():
+    decision = {"text": "should I have spinal cord stimulation for my nerve pain",
+                "intent_ranking": ranking(("nlu_fallback", 0.3), ("handoff_candidacy", 0.25), ("edu_treatment_scs", 0.2))}
+    assert run(decision)[0]["response"] == "utter_edu_did_you_mean"
+    dispatcher = CollectingDispatcher()
+    tracker = Tracker("s", {"language": "es"}, {"text": "can this condition also cause pain in the neck?",
+                      "intent_ranking": ranking(("nlu_fallback", 0.3), ("edu_symptoms", 0.2))}, [], False, None, {}, "action_listen")
+    asyncio.run(ActionDefaultAskAffirmation().run(dispatcher, tracker, {}))
+    assert dispatcher.messages[0]["response"] == "utter_edu_did_you_mean"

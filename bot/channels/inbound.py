@@ -78,13 +78,20 @@ def parse_rest_body(body: bytes) -> Inbound:
     sender = sender.strip()
     if not is_valid_sender(sender):
         raise InboundError(400, "invalid_sender", f"Field 'sender' must be 1-{MAX_SENDER_CHARS} letters, digits or . _ - : @ +.")
-    message = payload.get("message")
+    metadata = payload.get("metadata")
+    return Inbound(sender=sender, text=checked_text(payload.get("message")), metadata=metadata if isinstance(metadata, dict) else None)
+
+
+def checked_text(message: Any) -> str:
+    """The text of a message as every channel accepts it: a string, cleaned, not empty, not too long,
+    long runs broken (InboundError otherwise, with the words to show the person)."""
     if not isinstance(message, str):
         raise InboundError(400, "missing_message", "Field 'message' (the text) is required and must be a string.")
+    if len(message) > MAX_MESSAGE_CHARS * 2:  # cleaning a megabyte is work too: refuse it before
+        raise InboundError(413, "message_too_long", f"Messages can be at most {MAX_MESSAGE_CHARS:,} characters. Please send a shorter message.")
     text = clean_text(message)
     if not text:
         raise InboundError(400, "empty_message", "The message is empty. Please type a question.")
     if len(text) > MAX_MESSAGE_CHARS:
         raise InboundError(413, "message_too_long", f"Messages can be at most {MAX_MESSAGE_CHARS:,} characters. Please send a shorter message.")
-    metadata = payload.get("metadata")
-    return Inbound(sender=sender, text=break_long_runs(text), metadata=metadata if isinstance(metadata, dict) else None)
+    return break_long_runs(text)

@@ -44,6 +44,10 @@ _NAME_LEAD_IN = re.compile(
     r"(?:my name is|my name's|name is|name:|i am|i'm|im|it's|its|this is|you can ask for|ask for|call me)\s+",
     re.IGNORECASE,
 )
+# a name given up front or as a correction, inside a longer message ("hi this is Dave Smith, please call me")
+_NAME_IN_SENTENCE = re.compile(
+    r"\b(?:[Mm]y name is|[Mm]y name's|[Nn]ame is|[Tt]his is|I am|I'm|i'm|i am)\s+([A-Z][^\W\d_'’.\-]*(?:\s+[A-Z][^\W\d_'’.\-]*){0,2})",
+)  # a capitalised name: "this is Dave Smith"; "I'm sorry" or "it's actually 419..." introduce none
 _NAME_CHARS = re.compile(r"^[^\W\d_]+(?:[\s'’.\-][^\W\d_]*)*$")
 # Everyday words that show a sentence, not a name ("no bladder problems", "I want to know").
 _SENTENCE_WORDS = {
@@ -111,6 +115,20 @@ def clean_name(text: str) -> Optional[str]:
     return name
 
 
+def name_in(text: str) -> Optional[str]:
+    """A name introduced inside a longer message, or None: the words after "this is", "my name is" up to
+    a word that shows a sentence ("this is Dave Smith and my number is" gives "Dave Smith")."""
+    match = _NAME_IN_SENTENCE.search(text or "")
+    if not match:
+        return None
+    words = []
+    for word in match.group(1).split():
+        if word.lower().strip(".'’") in _SENTENCE_WORDS or word.lower() in _NOT_A_NAME:
+            break
+        words.append(word)
+    return clean_name(" ".join(words)) if words else None
+
+
 def clean_best_time(text: str) -> Optional[str]:
     value = re.sub(r"\s+", " ", (text or "").strip()).strip(" .!")
     if not value or len(value) > MAX_TIME_CHARS or _BARE_ANSWER.match(value):
@@ -148,6 +166,13 @@ class ValidateCallbackForm(FormValidationAction):
         return {slot: tracker.latest_message.get("text") or ""}
 
     async def extract_callback_name(self, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
+        requested = tracker.get_slot("requested_slot")
+        message = tracker.latest_message
+        if requested in (None, "callback_consent") and not is_red_flag(message, tracker.get_slot("red_flag_open")):
+            # given up front ("this is Dave, please call me") or corrected at the confirmation
+            name = name_in(message.get("text") or "")
+            if name and (requested is not None or tracker.get_slot("callback_name") is None):
+                return {"callback_name": name}
         return self._answer_for("callback_name", tracker)
 
     async def extract_callback_phone(self, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
@@ -161,6 +186,8 @@ class ValidateCallbackForm(FormValidationAction):
             return {"callback_phone": text}  # digits win over the classifier: numbers look like "handoff_phone"
         if requested is None and tracker.get_slot("callback_phone") is None and parse_us_phone(text).ok:
             return {"callback_phone": text}  # "please call me back on <number>" fills it up front
+        if requested == "callback_consent" and parse_us_phone(text).ok:
+            return {"callback_phone": text}  # "actually it's 419-555-0199" at the confirmation: the new number
         return self._answer_for("callback_phone", tracker)
 
     async def extract_callback_best_time(self, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
@@ -171,6 +198,9 @@ class ValidateCallbackForm(FormValidationAction):
             tracker.latest_message, tracker.get_slot("red_flag_open")
         ):
             return {}
+        text = tracker.latest_message.get("text") or ""
+        if parse_us_phone(text).ok or name_in(text):
+            return {}  # a correction, not an answer: the confirmation is asked again with the new details
         answer = consent_from(tracker.latest_message)
         # An unclear answer is passed on as text so that validation can say what is wrong.
         return {"callback_consent": answer if answer is not None else tracker.latest_message.get("text") or ""}

@@ -33,6 +33,7 @@ class Topic:
     answer: str
     more: Optional[str]
     name: Optional[str] = None  # how a follow-up reply names it ("how long {topic_name} lasts")
+    words: tuple = ()  # what people call it ("rfa", "the stimulator"): set aside to read a follow-up
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def load(path: Path = KNOWLEDGE_FILE) -> Knowledge:
         for doc_id, doc in raw["documents"].items()
     }
     topics = {
-        intent: Topic(intent, t["title"], t["answer"], t.get("more"), t.get("name"))
+        intent: Topic(intent, t["title"], t["answer"], t.get("more"), t.get("name"), tuple(t.get("words") or ()))
         for intent, t in raw["topics"].items()
     }
     return Knowledge(

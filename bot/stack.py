@@ -158,6 +158,28 @@ def _never() -> bool:
     return False
 
 
+PRIVATE_UMASK = 0o077
+PRIVATE_FILE = 0o600
+PRIVATE_DIR = 0o700
+
+
+def private_files(cfg: "StackConfig") -> None:
+    """Conversations are health information: the var/ tree (SQLite database and its -wal/-shm, logs,
+    exports) is readable by its owner only, also when it was created before (issue #14, item 6)."""
+    cfg.log_dir.mkdir(parents=True, exist_ok=True)
+    for folder in {cfg.log_dir, *sqlite_dirs(cfg.database_url)}:
+        if folder.exists():
+            folder.chmod(PRIVATE_DIR)
+            for path in folder.iterdir():
+                if path.is_file():
+                    path.chmod(PRIVATE_FILE)
+
+
+def sqlite_dirs(database_url: str) -> List[Path]:
+    prefix = "sqlite:///"
+    return [Path(database_url[len(prefix):]).parent] if database_url.startswith(prefix) else []
+
+
 class Stack:
     def __init__(self, cfg: StackConfig) -> None:
         self.cfg = cfg
@@ -169,16 +191,18 @@ class Stack:
         `cancelled` is polled between steps: a caller whose signal handler only sets a flag (bot serve)
         never has an exception land inside Popen, where a child could be started but not recorded.
         """
-        self.cfg.log_dir.mkdir(parents=True, exist_ok=True)
+        private_files(self.cfg)
         env = self.cfg.env()
         try:
             for svc in self.services:
                 if cancelled():
                     raise StartCancelled()
                 svc.log_path = self.cfg.log_dir / (svc.name.replace(" ", "_") + ".log")
-                with open(svc.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
+                log_fd = os.open(svc.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE)
+                with os.fdopen(log_fd, "ab") as log:  # the child keeps its own copy of the descriptor
                     svc.process = subprocess.Popen(
-                        svc.cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                        svc.cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                        umask=PRIVATE_UMASK,  # the database, its -wal/-shm, logs and exports: the owner's only
                     )
             deadline = time.monotonic() + timeout
             for svc in self.services:

@@ -159,3 +159,14 @@ def test_present_settings_are_read_and_trimmed(monkeypatch):
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", " 123:abc \n")
     monkeypatch.setenv("TELEGRAM_API_BASE", "")
     assert settings_from_env("telegram", ["TELEGRAM_BOT_TOKEN"], ["TELEGRAM_API_BASE"]) == {"TELEGRAM_BOT_TOKEN": "123:abc"}
+
+
+def test_telegram_stays_off_without_a_webhook_secret(monkeypatch):
+    """A token alone would let anyone who finds the webhook URL post updates as any chat (issue #14, item 11)."""
+    from bot.channels.telegram_channel import ClinicTelegramInput
+
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
+    monkeypatch.delenv("TELEGRAM_WEBHOOK_SECRET", raising=False)
+    assert not ClinicTelegramInput.from_credentials(None).enabled
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "s3cret")
+    assert ClinicTelegramInput.from_credentials(None).enabled

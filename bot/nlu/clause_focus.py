@@ -16,20 +16,17 @@ say what fits the person).
 from __future__ import annotations
 
 import re
-import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
-import numpy as np
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu.fit_cache import load_or_fit
+from bot import knowledge
+from bot.nlu.fit_cache import OncePerProcess, load_or_fit
+from bot.nlu.message_component import MessageComponent
 from bot.nlu.safety_net import NLU_DATA, _features, _strip_entity_marks, normalise
 from bot.paths import BUILD
 
@@ -90,8 +87,6 @@ def is_question(clause: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _treatment_words() -> Tuple["re.Pattern", Dict[str, str]]:
-    from bot import knowledge
-
     topic_of = {w.lower(): intent for intent, t in knowledge.cached().topics.items() for w in t.words}
     words = sorted(topic_of, key=len, reverse=True)
     pattern = re.compile(r"\b(?:the |a |an |my |this |that )?(%s)\b" % "|".join(re.escape(w) for w in words), re.IGNORECASE)
@@ -122,11 +117,8 @@ def read_intent_examples(files: Sequence[Path]) -> List[Tuple[str, str]]:
     return pairs
 
 
-class ClauseReader:
+class ClauseReader(OncePerProcess):
     """Intent probabilities for one clause (one multinomial logistic regression over all intents)."""
-
-    _shared: Optional["ClauseReader"] = None
-    _lock = threading.Lock()
 
     def __init__(self, examples: Sequence[Tuple[str, str]], settings: Dict = SETTINGS) -> None:
         from sklearn.linear_model import SGDClassifier
@@ -151,15 +143,12 @@ class ClauseReader:
         return load_or_fit(cls, files, SETTINGS, Path(__file__), cache_dir, lambda: cls(read_intent_examples(files)))
 
     @classmethod
-    def shared(cls) -> "ClauseReader":
-        with cls._lock:
-            if cls._shared is None:
-                cls._shared = cls.fitted()
-            return cls._shared
+    def _build(cls) -> "ClauseReader":
+        return cls.fitted()
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class ClauseFocus(GraphComponent):
+class ClauseFocus(MessageComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {
@@ -178,16 +167,6 @@ class ClauseFocus(GraphComponent):
     def __init__(self, config: Dict[Text, Any], reader: Optional[ClauseReader] = None) -> None:
         self.config = {**self.get_default_config(), **config}
         self.reader = reader or ClauseReader.shared()
-
-    @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "ClauseFocus":
-        return cls(config)
-
-    def process(self, messages: List[Message]) -> List[Message]:
-        for message in messages:
-            self._process(message)
-        return messages
 
     def _process(self, message: Message) -> None:
         text = message.get(TEXT) or ""
@@ -237,8 +216,6 @@ class ClauseFocus(GraphComponent):
         it lasts, whether it is surgery and where to get it never are in it; how it works always is;
         whether it works and whom it is for are, unless the pages say more about this treatment (a
         variant of its own)."""
-        from bot import knowledge
-
         if follow_up in ALWAYS_MORE:
             return True
         if follow_up in OWN_ANSWER_SAYS_IT:

@@ -1,12 +1,14 @@
 """Small models fitted from the project's YAML data, kept on disk under build/ so that a server starts
 without refitting: one file per (data, settings, code) fingerprint. Used by the safety net and the
-clause reader; a half-written or foreign file is fitted again.
+clause reader; a half-written or foreign file is fitted again. OncePerProcess keeps one of each (and
+the red-flag matcher) per process.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import pickle
+import threading
 from pathlib import Path
 from typing import Callable, Dict, Sequence, TypeVar
 
@@ -35,3 +37,23 @@ def load_or_fit(kind: type, files: Sequence[Path], settings: Dict, code: Path, c
         pickle.dump(model, handle)
     partial.replace(cached)
     return model
+
+
+class OncePerProcess:
+    """`shared()`: one instance per process and class, built on first use under a lock (a server's
+    threads share it). Subclasses say how it is built in `_build` (default: no arguments)."""
+
+    _lock = threading.Lock()
+
+    @classmethod
+    def _build(cls):
+        return cls()
+
+    @classmethod
+    def shared(cls):
+        with OncePerProcess._lock:
+            instance = cls.__dict__.get("_shared_instance")
+            if instance is None:
+                instance = cls._build()
+                cls._shared_instance = instance
+            return instance

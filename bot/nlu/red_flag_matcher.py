@@ -11,7 +11,6 @@ compiles it, matches it, and asks bot.nlu.red_flag_context whether each match is
 from __future__ import annotations
 
 import itertools
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -19,6 +18,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import yaml
 
 from bot.nlu.anchored_matcher import AnchoredMatcher
+from bot.nlu.fit_cache import OncePerProcess
 from bot.nlu.patient_text import PatientText
 from bot.nlu.red_flag_context import TRIGGER_KINDS, ContextSettings, MessageContext
 from bot.nlu.token_patterns import PatternCompiler
@@ -136,9 +136,7 @@ class Detection:
         return sorted({categories[r.category].tier for r in self.ruled_out if r.category in categories})
 
 
-class RedFlagMatcher:
-    _shared: Optional["RedFlagMatcher"] = None
-    _lock = threading.Lock()
+class RedFlagMatcher(OncePerProcess):   # shared(): one per process (loading compiles a few thousand patterns)
 
     def __init__(
         self,
@@ -220,13 +218,6 @@ class RedFlagMatcher:
         if specs:
             self.matcher.add(key, specs)
 
-    @classmethod
-    def shared(cls) -> "RedFlagMatcher":
-        """One detector per process (loading compiles a few thousand patterns)."""
-        with cls._lock:
-            if cls._shared is None:
-                cls._shared = cls()
-            return cls._shared
 
     # ------------------------------------------------------------------ detection
     def detect(self, text: str) -> Detection:

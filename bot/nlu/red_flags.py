@@ -15,13 +15,11 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, List, Optional, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.nlu.message_component import MessageComponent
 from bot.nlu.red_flag_matcher import TIER_ORDER, Detection, RedFlagMatcher
 from bot.nlu.safety_net import SafetyNet
 
@@ -70,7 +68,7 @@ def combined_tier(tiers: List[str]) -> Optional[str]:
     [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR],
     is_trainable=False,
 )
-class RedFlagDetector(GraphComponent):
+class RedFlagDetector(MessageComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {
@@ -112,21 +110,6 @@ class RedFlagDetector(GraphComponent):
         self.config = {**self.get_default_config(), **(config or {})}
         self.matcher = matcher or RedFlagMatcher.shared()
         self.net = net or SafetyNet.shared()
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "RedFlagDetector":
-        return cls(config)
-
-    def process(self, messages: List[Message]) -> List[Message]:
-        for message in messages:
-            self._process(message)
-        return messages
 
     # ------------------------------------------------------------------ one message
     def _process(self, message: Message) -> None:

@@ -19,14 +19,13 @@ data, the settings and this module, so a server starts without refitting.
 from __future__ import annotations
 
 import re
-import threading
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 import yaml
 
-from bot.nlu.fit_cache import load_or_fit
+from bot.nlu.fit_cache import OncePerProcess, load_or_fit
 from bot.nlu.patient_text import fold_accents
 from bot.paths import BUILD, ROOT
 
@@ -91,12 +90,9 @@ def _strip_entity_marks(text: str) -> str:
     return re.sub(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\{[^}]*\}", lambda m: m.group(1) or m.group(2) or "", text)
 
 
-class SafetyNet:
+class SafetyNet(OncePerProcess):
     """Probabilities for one message: one reader per reading (EMERGENCY, CRISIS, URGENT, PUSHBACK),
     each trained on its own phrasings against everything else and its own look-alikes."""
-
-    _shared: Optional["SafetyNet"] = None
-    _lock = threading.Lock()
 
     def __init__(self, examples: Sequence[Tuple[str, str]], settings: Dict = SETTINGS) -> None:
         from sklearn.linear_model import LogisticRegression
@@ -133,8 +129,5 @@ class SafetyNet:
         return load_or_fit(cls, files, SETTINGS, Path(__file__), cache_dir, lambda: cls(read_examples(files)))
 
     @classmethod
-    def shared(cls) -> "SafetyNet":
-        with cls._lock:
-            if cls._shared is None:
-                cls._shared = cls.fitted()
-            return cls._shared
+    def _build(cls) -> "SafetyNet":
+        return cls.fitted()

@@ -65,6 +65,13 @@ _YES = re.compile(
     re.IGNORECASE,
 )
 _NO = re.compile(r"^(?:n|no|nope|nah|don't|do not|i don't|i do not|never|not now|no thanks|no thank you)\b", re.IGNORECASE)
+# words that make a message an answer to "when is a good time to call you?"
+_TIME_WORDS = re.compile(
+    r"\b(?:\d{1,2}(?::\d\d)?\s*(?:am|pm|a\.m\.|p\.m\.)?|morning|mornings|afternoon|afternoons|evening|evenings|"
+    r"noon|lunch|lunchtime|tonight|today|tomorrow|weekday|weekdays|weekend|weekends|monday|tuesday|wednesday|"
+    r"thursday|friday|saturday|sunday|any ?time|anytime|after|before|between|early|late)\b",
+    re.IGNORECASE,
+)
 _BARE_ANSWER = re.compile(r"^(?:y|yes|yeah|yep|no|nope|n|ok|okay|sure|maybe|idk|dunno|\W*)$", re.IGNORECASE)
 
 
@@ -191,6 +198,13 @@ class ValidateCallbackForm(FormValidationAction):
         return self._answer_for("callback_phone", tracker)
 
     async def extract_callback_best_time(self, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
+        message = tracker.latest_message
+        text = (message.get("text") or "").strip()
+        answering = tracker.get_slot("requested_slot") == "callback_best_time"
+        if answering and _TIME_WORDS.search(text) and not text.endswith("?") and not (
+            is_red_flag(message, tracker.get_slot("red_flag_open")) or (message.get("intent") or {}).get("name") == "stop"
+        ):
+            return {"callback_best_time": text}  # "tomorrow after 2": a time wins over the classifier, like digits for the phone
         return self._answer_for("callback_best_time", tracker)
 
     async def extract_callback_consent(self, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:

@@ -210,3 +210,12 @@ def test_a_number_corrected_at_the_confirmation_is_the_one_stored(chat, database
     assert "(419) 555-0199" in again[0]["text"]  # read back with the new number before the yes
     chat.send(sender, "yes")
     assert rows_for(database_url, sender) == [("Sam Lee", "+14195550199", "mornings", True, "rest", "new")]
+
+
+@pytest.mark.parametrize("when", ["tomorrow after 2", "after 3pm", "any time after 2"])
+def test_a_time_the_classifier_reads_as_something_else_is_still_the_time(chat, database_url, when):
+    sender = chat.new_sender("callback-time")
+    start(chat, sender)
+    chat.send(sender, "Pat Jones")
+    chat.send(sender, PHONE_TYPED)
+    assert chat.responses(sender, when) == ["utter_ask_callback_consent"]

@@ -36,6 +36,8 @@ Span = Tuple[int, int]  # token start, end (exclusive)
 
 NEGATED, RESOLVED, HISTORICAL, HYPOTHETICAL, EXCLUDED = "negated", "resolved", "historical", "hypothetical", "excluded"
 OTHER_SUBJECT = "other subject"
+FIRST_PERSON = frozenset({"i", "me", "my", "mine", "myself", "we", "us", "our", "yo", "mi", "me"})
+THIRD_PERSON_PRONOUNS = frozenset({"he", "she", "it", "him", "her", "his", "its", "they", "them", "their"})
 CUE_KINDS = (
     "negation_before", "negation_after", "resolved_after", "historical_before", "historical_after",
     "hypothetical_question", "hypothetical_topic", "classifier_veto", "other_subject_before", "quoted_advice",
@@ -195,13 +197,25 @@ class MessageContext:
         if self._before("historical_before", start, s.historical_window) or self._after("historical_after", end, s.historical_window):
             if not any(ts >= end for ts, _ in self.triggers["recurrence"]):
                 return HISTORICAL
-        if self._before("other_subject_before", start, s.hypothetical_window):
+        if self._before("other_subject_before", start, s.hypothetical_window) or self._animal_told_of(start):
             return OTHER_SUBJECT  # a pet, a pipe, a phone: "my dog's back legs are giving out"
         quoted = self._before("quoted_advice", start, s.hypothetical_window + 4)  # "told to go to the ER if ..."
         if hypothetical_applies and (quoted or self._is_hypothetical(start)):
             if not self.triggers["self_report"]:
                 return HYPOTHETICAL
         return None
+
+    def _animal_told_of(self, start: int) -> bool:
+        """"My dog had back surgery and now he can't pee": an animal earlier in the sentence is what
+        "he" or "she" is, unless the person speaks of themselves in between ("...and now I can't")."""
+        for ts, te in self.triggers["other_subject_before"]:
+            if ts < start and self.same_sentence(ts, start):
+                between = set(self.norms[te:start])
+                if between & FIRST_PERSON:
+                    continue
+                if between & THIRD_PERSON_PRONOUNS:
+                    return True
+        return False
 
     def _is_hypothetical(self, start: int) -> bool:
         s = self.settings

@@ -13,6 +13,7 @@ Syntax (one pattern = words separated by spaces):
     ~N          up to N other words; never crosses a sentence end, "but", or a negation word
     %fever      a number that is a fever temperature (token extension `rf_fever`)
     %year       a year or a decade: 2019, 1990s, 90s
+    %number     a count written in digits or words: 20, twenty
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ Sequence_ = List[TokenSpec]
 SPECIALS: Dict[str, TokenSpec] = {
     "%fever": {"_": {"rf_fever": True}},
     "%year": {"TEXT": {"REGEX": r"^(?:(?:19|20)\d\d|'?\d0s|(?:19|20)\d0s)$"}},  # 2019, 90s, '80s, 1990s
+    "%number": {"LIKE_NUM": True},
 }
 
 

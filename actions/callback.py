@@ -41,13 +41,21 @@ MAX_NAME_WORDS = 6
 MAX_TIME_CHARS = 200
 _NAME_LEAD_IN = re.compile(
     r"^(?:(?:hi|hello|hey|ok|okay|sure|yes)[,!.]?\s+)?"
-    r"(?:my name is|my name's|name is|name:|i am|i'm|im|it's|its|this is|you can ask for|ask for|call me)\s+",
+    r"(?:my name is|my name's|name is|name:|the name is|the name's|her name is|his name is|her name's|his name's|"
+    r"she's|he's|she is|he is|i am|i'm|im|it's|its|it is|this is|you can ask for|ask for|call me)\s+",
     re.IGNORECASE,
 )
 # a name given up front or as a correction, inside a longer message ("hi this is Dave Smith, please call me")
 _NAME_IN_SENTENCE = re.compile(
-    r"\b(?:[Mm]y name is|[Mm]y name's|[Nn]ame is|[Tt]his is|I am|I'm|i'm|i am)\s+([A-Z][^\W\d_'’.\-]*(?:\s+[A-Z][^\W\d_'’.\-]*){0,2})",
+    r"\b(?:[Mm]y name is|[Mm]y name's|[Nn]ame is|[Nn]ame's|[Tt]his is|I am|I'm|i'm|i am|[Ss]he's|[Hh]e's|[Ss]he is|[Hh]e is|"
+    r"[Hh]er name is|[Hh]is name is|[Aa]sk for)\s+([A-Z][^\W\d_'’.\-]*(?:\s+[A-Z][^\W\d_'’.\-]*){0,2})",
 )  # a capitalised name: "this is Dave Smith"; "I'm sorry" or "it's actually 419..." introduce none
+# a capitalised name written beside the number: "Tom Reyes, 419-555-0163", "call Greg Novak on 419..."
+_NAME_BY_NUMBER = re.compile(
+    r"(?:^|[:,.;!?]\s*|\s)([A-Z][^\W\d_'’.\-]+(?:\s+[A-Z][^\W\d_'’.\-]*){1,2})\s*[,:\-–]?\s*(?:on|at)?\s*[(+]?\d{3}",
+)
+# the part of a message that says when to call: "mornings are best", "best after 2pm", "only after 5pm please"
+_TIME_CLAUSE_WORDS = 7
 _NAME_CHARS = re.compile(r"^[^\W\d_]+(?:[\s'’.\-][^\W\d_]*)*$")
 # Everyday words that show a sentence, not a name ("no bladder problems", "I want to know").
 _SENTENCE_WORDS = {
@@ -72,6 +80,7 @@ _TIME_WORDS = re.compile(
     r"thursday|friday|saturday|sunday|any ?time|anytime|after|before|between|early|late)\b",
     re.IGNORECASE,
 )
+_SMALL_TALK = re.compile(r"^(?:thanks|thank you|thx|ty|ok|okay|k|cool|great|hi|hello|hey|sorry)\W*$", re.IGNORECASE)
 _BARE_ANSWER = re.compile(r"^(?:y|yes|yeah|yep|no|nope|n|ok|okay|sure|maybe|idk|dunno|\W*)$", re.IGNORECASE)
 
 
@@ -124,16 +133,32 @@ def clean_name(text: str) -> Optional[str]:
 
 def name_in(text: str) -> Optional[str]:
     """A name introduced inside a longer message, or None: the words after "this is", "my name is" up to
-    a word that shows a sentence ("this is Dave Smith and my number is" gives "Dave Smith")."""
-    match = _NAME_IN_SENTENCE.search(text or "")
-    if not match:
-        return None
-    words = []
-    for word in match.group(1).split():
-        if word.lower().strip(".'’") in _SENTENCE_WORDS or word.lower() in _NOT_A_NAME:
-            break
-        words.append(word)
-    return clean_name(" ".join(words)) if words else None
+    a word that shows a sentence ("this is Dave Smith and my number is" gives "Dave Smith"), or a
+    capitalised name of two or three words written just before a phone number ("Tom Reyes, 419-...")."""
+    for pattern in (_NAME_IN_SENTENCE, _NAME_BY_NUMBER):
+        match = pattern.search(text or "")
+        if not match:
+            continue
+        words = []
+        for word in match.group(1).split():
+            if word.lower().strip(".'’") in _SENTENCE_WORDS or word.lower() in _NOT_A_NAME:
+                break
+            words.append(word)
+        name = clean_name(" ".join(words)) if words else None
+        if name:
+            return name
+    return None
+
+
+def time_in(text: str) -> Optional[str]:
+    """The short part of a longer message that says when to call ("Tom, 419-555-0163, mornings are best"
+    gives "mornings are best"), or None."""
+    for part in re.split(r"[,.;:!?\n]+|\s+-\s+", text or ""):
+        part = part.strip()
+        if part and _TIME_WORDS.search(re.sub(r"[\d()+\-\s]{7,}", " ", part)) and len(part.split()) <= _TIME_CLAUSE_WORDS \
+                and not parse_us_phone(part).ok and sum(ch.isdigit() for ch in part) < MIN_DIGITS:
+            return clean_best_time(re.sub(r"^(?:but|and|or)\s+", "", part, flags=re.IGNORECASE))
+    return None
 
 
 def clean_best_time(text: str) -> Optional[str]:
@@ -175,11 +200,22 @@ class ValidateCallbackForm(FormValidationAction):
     async def extract_callback_name(self, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
         requested = tracker.get_slot("requested_slot")
         message = tracker.latest_message
-        if requested in (None, "callback_consent") and not is_red_flag(message, tracker.get_slot("red_flag_open")):
-            # given up front ("this is Dave, please call me") or corrected at the confirmation
-            name = name_in(message.get("text") or "")
-            if name and (requested is not None or tracker.get_slot("callback_name") is None):
+        text = message.get("text") or ""
+        if is_red_flag(message, tracker.get_slot("red_flag_open")):
+            return {}
+        if requested != "callback_name":
+            # given up front ("this is Dave, please call me"), beside the number at another question, or
+            # corrected at the confirmation
+            name = name_in(text)
+            if name and (requested == "callback_consent" or tracker.get_slot("callback_name") is None):
                 return {"callback_name": name}
+            return {}
+        if clean_name(text) is None:
+            name = name_in(text)
+            if name:
+                return {"callback_name": name}  # "Her name is Angela Moore."
+            if parse_us_phone(text).ok or _SMALL_TALK.match(text.strip()):
+                return {}  # the number, or "thanks", at the name question: taken elsewhere or let pass; asked again
         return self._answer_for("callback_name", tracker)
 
     async def extract_callback_phone(self, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
@@ -191,19 +227,23 @@ class ValidateCallbackForm(FormValidationAction):
         requested = tracker.get_slot("requested_slot")
         if requested == "callback_phone" and looks_like_a_number:
             return {"callback_phone": text}  # digits win over the classifier: numbers look like "handoff_phone"
-        if requested is None and tracker.get_slot("callback_phone") is None and parse_us_phone(text).ok:
-            return {"callback_phone": text}  # "please call me back on <number>" fills it up front
-        if requested == "callback_consent" and parse_us_phone(text).ok:
-            return {"callback_phone": text}  # "actually it's 419-555-0199" at the confirmation: the new number
+        if requested != "callback_phone" and parse_us_phone(text).ok:
+            # "please call me back on <number>" up front, a number given at another question, or
+            # "sorry wrong number, it's 419-555-0199" at a later one: the new number
+            return {"callback_phone": text}
         return self._answer_for("callback_phone", tracker)
 
     async def extract_callback_best_time(self, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
         message = tracker.latest_message
         text = (message.get("text") or "").strip()
-        answering = tracker.get_slot("requested_slot") == "callback_best_time"
-        if answering and _TIME_WORDS.search(text) and not text.endswith("?") and not (
-            is_red_flag(message, tracker.get_slot("red_flag_open")) or (message.get("intent") or {}).get("name") == "stop"
-        ):
+        requested = tracker.get_slot("requested_slot")
+        if is_red_flag(message, tracker.get_slot("red_flag_open")) or (message.get("intent") or {}).get("name") == "stop":
+            return {}
+        if parse_us_phone(text).ok or sum(ch.isdigit() for ch in text) >= MIN_DIGITS:
+            # a number with a time beside it ("Tom, 419-555-0163, mornings are best"): the time part only
+            found = time_in(text)
+            return {"callback_best_time": found} if found and tracker.get_slot("callback_best_time") is None else {}
+        if requested == "callback_best_time" and _TIME_WORDS.search(text) and not text.endswith("?"):
             return {"callback_best_time": text}  # "tomorrow after 2": a time wins over the classifier, like digits for the phone
         return self._answer_for("callback_best_time", tracker)
 

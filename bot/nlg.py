@@ -19,10 +19,27 @@ from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.constants import RESPONSE_CONDITION
 
 from bot import clinic, knowledge
-from bot.nlu.clause_focus import PERSONAL_INTENTS
+from bot import source_search
+from bot.nlu.clause_focus import ALSO_ASKED, DECISION_ASKED, FOLLOWUP_PREFIX, PERSONAL_INTENTS, asked_parts
 
 
 FITS_YOU = "utter_clinic_fits_you"  # appended to an answer to a personally worded question
+NOT_IN_PAGES = "utter_edu_not_in_pages"
+DONT_MENTION = "utter_pages_dont_mention"  # put before an answer to a question that names what the pages don't
+CLOSEST_PASSAGE = "utter_edu_not_in_pages_closest"  # the same, with the pages' nearest passage quoted
+ANSWERS = ("utter_edu_", "utter_followup_")
+# an intent's answer is utter_<intent>, except for these (data/rules/handoff.yml)
+ANSWER_OF = {"handoff_contact": "utter_clinic_contact"}
+
+
+def _listed(terms) -> str:
+    """"gabapentin", "gabapentin or CBD", "gabapentin, CBD or kratom"."""
+    terms = list(terms)
+    return terms[0] if len(terms) == 1 else f"{', '.join(terms[:-1])} or {terms[-1]}"
+
+
+def answer_of(intent: str) -> str:
+    return ANSWER_OF.get(intent, f"utter_{intent}")
 
 
 class ClinicNLG(TemplatedNaturalLanguageGenerator):
@@ -59,15 +76,58 @@ class ClinicNLG(TemplatedNaturalLanguageGenerator):
         return max(suitable, key=lambda r: len(r.get(RESPONSE_CONDITION) or []))
 
     async def generate(self, utter_action: Text, tracker: Any, output_channel: Text, **kwargs: Any) -> Optional[Dict[Text, Any]]:
-        """As Rasa's, and an education answer to a personally worded question (bot.nlu.clause_focus)
-        ends with the clinic for what fits the person."""
+        """As Rasa's, and around the answer to what a message asked (bot.nlu.clause_focus): a second
+        question's answer after it; first, that the pages never mention a thing it names; last, the
+        clinic for what fits the person when it was personally worded or asked for a decision; the
+        pages' nearest passage when they don't cover it."""
         response = await super().generate(utter_action, tracker, output_channel, **kwargs)
-        focus = (tracker.latest_message.parse_data or {}).get("clause_focus") if tracker.latest_message else None
-        if response and response.get("text") and focus and focus.get("from") in PERSONAL_INTENTS and utter_action.startswith("utter_edu_"):
-            extra = self.generate_from_slots(FITS_YOU, tracker.current_slot_values(), output_channel)
-            if extra and extra.get("text"):
-                response = {**response, "text": f"{response['text']} {extra['text']}"}
+        parse = (tracker.latest_message.parse_data or {}) if tracker.latest_message else {}
+        if not response or not response.get("text"):
+            return response
+        slots = tracker.current_slot_values()
+        text = tracker.latest_message.text or ""
+        if utter_action == NOT_IN_PAGES:
+            response = self._closest_passage(response, text, slots, output_channel)
+        answered = str((parse.get("intent") or {}).get("name") or "")
+        if utter_action == answer_of(answered):
+            for intent in parse.get(ALSO_ASKED) or []:
+                if intent.startswith(FOLLOWUP_PREFIX) and topic_values(slots.get("topic"))["topic_known"] != "yes":
+                    continue  # "does it hurt?" beside no treatment: the first answer stands alone
+                response = self._appended(response, answer_of(intent), slots, output_channel, "\n\n")
+        main_answer = utter_action == answer_of(answered) and utter_action.startswith(ANSWERS) and utter_action != NOT_IN_PAGES
+        if main_answer and slots.get("language") != "es":
+            terms = source_search.unmentioned(" ".join(asked_parts(text)))
+            if terms:  # "is gabapentin used for this?": the pages never name it, and the answer says so first
+                response = self._prepended(response, DONT_MENTION, {**slots, "terms": _listed(terms)}, output_channel)
+        focus = parse.get("clause_focus")
+        personal = focus and focus.get("from") in PERSONAL_INTENTS and utter_action.startswith("utter_edu_")
+        if personal or (parse.get(DECISION_ASKED) and main_answer):
+            response = self._appended(response, FITS_YOU, slots, output_channel)
         return response
+
+    def _prepended(self, response: Dict, utter_action: Text, slots: Dict, output_channel: Text) -> Dict:
+        first = self.generate_from_slots(utter_action, slots, output_channel)
+        if not first or not first.get("text"):
+            return response
+        return {**response, "text": f"{first['text']} {response['text']}"}
+
+    def _closest_passage(self, response: Dict, text: str, slots: Dict, output_channel: Text) -> Dict:
+        """A question the pages don't answer as asked may still be near something they say: the honest
+        reply then quotes it, with its page and section (bot.source_search), and keeps the clinic."""
+        if slots.get("language") == "es" or text.startswith("/"):
+            return response
+        passage = source_search.shared().best(text)
+        if passage is None:
+            return response
+        closest = self.generate_from_slots(CLOSEST_PASSAGE, {**slots, "source_page": passage.page,
+                                           "source_section": passage.section, "source_passage": passage.text}, output_channel)
+        return {**response, "text": closest["text"]} if closest and closest.get("text") else response
+
+    def _appended(self, response: Dict, utter_action: Text, slots: Dict, output_channel: Text, joint: str = " ") -> Dict:
+        extra = self.generate_from_slots(utter_action, slots, output_channel) if utter_action in self.responses else None
+        if not extra or not extra.get("text") or extra["text"] in response["text"]:
+            return response
+        return {**response, "text": f"{response['text']}{joint}{extra['text']}"}
 
     def generate_from_slots(
         self, utter_action: Text, filled_slots: Dict[Text, Any], output_channel: Text, **kwargs: Any

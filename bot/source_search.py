@@ -110,3 +110,33 @@ class SourceIndex:
 @lru_cache(maxsize=1)
 def shared() -> SourceIndex:
     return SourceIndex(passages(knowledge.cached()))
+
+
+SPECIFIC_TERMS = knowledge.KNOWLEDGE_DIR / "specific_terms.yml"
+
+
+SERVICE_GROUP = "care_and_services"  # waiting lists, telehealth, benefits: the clinic's to answer
+
+
+@lru_cache(maxsize=None)
+def _unmentioned_terms(group: Optional[str] = None) -> "re.Pattern":
+    """The listed specific terms (data/knowledge/specific_terms.yml; of one group, or all) that no page
+    mentions, as one pattern."""
+    import yaml
+
+    pages = " ".join(p.text.lower() for p in passages(knowledge.cached()))
+    groups = yaml.safe_load(SPECIFIC_TERMS.read_text(encoding="utf-8")) or {}
+    listed = {str(t).lower() for name, terms_ in groups.items() if group in (None, name) for t in terms_}
+    absent = sorted((t for t in listed if not re.search(rf"\b{re.escape(t)}\b", pages)), key=len, reverse=True)
+    return re.compile(r"\b(%s)\b" % "|".join(re.escape(t) for t in absent), re.IGNORECASE)
+
+
+def unmentioned(text: str, group: Optional[str] = None) -> List[str]:
+    """Specific things a question names that the clinic's pages never mention ("is gabapentin used for
+    this?" -> ["gabapentin"]), in the order asked, each once."""
+    found: List[str] = []
+    for match in _unmentioned_terms(group).finditer(text or ""):
+        term = match.group(1)
+        if term.lower() not in (f.lower() for f in found):
+            found.append(term)
+    return found

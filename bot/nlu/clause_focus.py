@@ -24,9 +24,10 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot import knowledge
+from bot import knowledge, source_search
 from bot.nlu.fit_cache import OncePerProcess, load_or_fit
 from bot.nlu.message_component import MessageComponent
+from bot.nlu.red_flags import NOT_READ_INSTEAD, read_instead
 from bot.nlu.safety_net import NLU_DATA, _features, _strip_entity_marks, normalise
 from bot.paths import BUILD
 
@@ -42,7 +43,13 @@ DECISION = re.compile(
     re.IGNORECASE,
 )
 INFORMATIONAL = re.compile(r"\b(?:what|how|when|where|why)\b[\w\s]*$", re.IGNORECASE)  # "what exercises should I do"
+# set on a message that asks for a decision about the person ("should I come off them?", "is SCS my next
+# step?"): bot.nlg ends any answer to it with the clinic for what fits the person
+DECISION_ASKED = "decision_asked"
+NEXT_STEP = re.compile(r"\b(?:my|the|our|his|her) next (?:step|move|option)\b|\bgood idea\b|\bworth (?:it|trying) for\b|\bshould (?:the|my|his|her) dose\b", re.IGNORECASE)
 EDUCATION_PREFIX = "edu_"
+NOT_IN_PAGES_INTENT = "edu_not_in_pages"
+UNSURE_INTENTS = {"nlu_fallback", "out_of_scope"}
 # a treatment and a follow-up in one message ("does RFA hurt?", "how long does a stimulator last?"): the
 # follow-up is answered about the treatment it names (entity `topic` sets the slot, domain.yml)
 TREATMENT_PREFIX = "edu_treatment_"
@@ -51,19 +58,38 @@ TOPIC_ENTITY = "topic"
 OWN_ANSWER_SAYS_IT = {"followup_how_it_works"}  # every treatment's answer says how it works
 ALWAYS_MORE = {"followup_hurt", "followup_duration", "followup_procedure", "followup_offered_here", "followup_tried_it"}
 # what a whole message may read as for a clause's question to take over
-STORY_INTENTS = {"share_history", "red_flag_denied", "deny", "affirm", "thank", "greet", "frustration",
+STORY_INTENTS = {"share_history", "red_flag_denied", "red_flag_retracted", "deny", "affirm", "thank", "greet", "frustration",
                  "nlu_fallback", "out_of_scope", "bot_capabilities", "running_late", "edu_not_in_pages"}
 # what a clause may be answered as
 QUESTION_PREFIXES = ("edu_", "handoff_", "followup_", "ask_risks", "request_callback")
+# what a second question in the same message may be answered as too (bot.nlg appends its answer)
+ALSO_PREFIXES = ("edu_", "followup_", "handoff_")
+ALSO_ASKED = "also_asked"
 # set by the red-flag detector or answers inside a flow: never taken over
 KEEP_PREFIXES = ("red_flag_", "symptom_check", "spanish_message", "stop", "callback_", "decline_details")
 CUES = r"please|also|anyway|anyways|separate question|another question|different question|quick question|unrelated|btw|by the way|my question is|question[:,]"
-SPLIT = re.compile(rf"(?<=[.?!;])\s+|\s+[-–—]+\s+|\n+|,?\s+(?=(?:but|{CUES})\b)", re.IGNORECASE)
+# "what is RFA and where are you?": a second question joined by "and" is a clause of its own
+ASKING = r"what|whats|what's|how|hows|how's|where|wheres|when|which|who|why|do|does|is|are|can|could|will|would|should"
+SPLIT = re.compile(rf"(?<=[.?!;])\s+|\s+[-–—]+\s+|\n+|,?\s+(?=(?:but|{CUES})\b)|,?\s+(?:and|&|n|plus)\s+(?=(?:{ASKING})\b)", re.IGNORECASE)
 DEFINITION = re.compile(r"^\W*(?:what(?:'?s| is| are| r)|wats|whats|tell me about|explain)\b", re.IGNORECASE)
 QUESTION_START = re.compile(
-    r"^\W*(?:but\s+|also\s+|anyway\s+|so\s+|and\s+|ok\s+|okay\s+)?(?:what|whats|what's|wat|wats|wot|how|hows|how's|hw|why|y|whys|when|where|wheres|which|who|is|isnt|izit|are|r|can|cn|could|do|does|did|will|would|should|any|tell me|explain|please|pls|plz)\b",
+    r"^\W*(?:but\s+|also\s+|anyway\s+|so\s+|and\s+|ok\s+|okay\s+)?(?:what|whats|what's|wat|wats|wot|wots|wot's|wht|how|hows|how's|hw|why|y|whys|when|where|wheres|which|who|is|isnt|izit|are|r|can|cn|could|do|does|did|will|would|should|any|tell me|explain|please|pls|plz)\b",
     re.IGNORECASE,
 )
+
+
+# what opens a clause without being its question ("separate question, whats your number", "btw is there
+# parking", "two things: what causes it")
+LEAD = re.compile(
+    r"^\W*(?:(?:oh\s+)?and\s+|also\b|btw\b|by the way\b|anyway\b|plus\b|(?:one|a) more thing\b|two things\b|"
+    r"(?:a\s+)?(?:separate|second|another|different|quick|other|last|next)\s+(?:question|thing|q)\b|my question is\b|question\b)[\s,:;.-]*",
+    re.IGNORECASE,
+)
+# "nerve blocks - what are they?", "epidural fibrosis - what's that?": the question's "it" is the fragment before
+POINTS_BACK = re.compile(r"\b(?:it|its|it's|they|them|that|those|this|these|one)\b", re.IGNORECASE)
+FRAGMENT_WORDS = 4
+CONTEXT_WORDS = 8
+FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|me|my|mine|we|us|our)\b", re.IGNORECASE)  # "is that normal?", "is that part of it?": read with what came before
 
 
 def _take(message: Message, was: str, intent: str, probability: float) -> None:
@@ -76,13 +102,64 @@ def _take(message: Message, was: str, intent: str, probability: float) -> None:
     message.set("clause_focus", {"from": was, "to": intent}, add_to_output=True)
 
 
+def asks_a_decision(text: str) -> bool:
+    """"Should I come off them?", "is SCS my next step?", "another surgery is good idea or no?": a choice
+    for the person's own care (not "what exercises should I do", which the pages answer)."""
+    if NEXT_STEP.search(text or ""):
+        return True
+    return any(not INFORMATIONAL.search(text[max(0, m.start() - 20):m.start()]) for m in DECISION.finditer(text or ""))
+
+
 def clauses(text: str) -> List[str]:
-    """The message's clauses, each stripped; short fragments kept (a clause of one word is still read)."""
-    return [c.strip(" ,;") for c in SPLIT.split(text or "") if c and c.strip(" ,;")]
+    """The message's clauses, each stripped; short fragments kept (a clause of one word is still read),
+    except a few words naming what the next clause asks about, which are read with it."""
+    parts = [c.strip(" ,;") for c in SPLIT.split(text or "") if c and c.strip(" ,;")]
+    merged: List[str] = []
+    for part in parts:
+        if merged and is_question(part) and not is_question(merged[-1]) and len(merged[-1].split()) <= FRAGMENT_WORDS \
+                and POINTS_BACK.search(part):
+            merged[-1] = f"{merged[-1]} - {part}"
+        else:
+            merged.append(part)
+    return merged
+
+
+def asked_parts(text: str) -> List[str]:
+    """The clauses that ask (all of the message when none looks like a question): "I had a fusion in
+    2020. Is gabapentin used for this?" asks about gabapentin, not about the fusion."""
+    parts = clauses(text)
+    return [p for p in parts if is_question(p)] or parts
+
+
+def asked_in_context(text: str) -> List[str]:
+    """The question clauses, each read with the clause before it when it points back to it ("my back is
+    stiff as a board when I get up. Is that part of the syndrome?")."""
+    parts = clauses(text)
+    out = []
+    for i, part in enumerate(parts):
+        if not is_question(part):
+            continue
+        if i and not is_question(parts[i - 1]) and POINTS_BACK.search(part) and len(part.split()) <= CONTEXT_WORDS:
+            part = f"{parts[i - 1]} - {part}"
+        out.append(part)
+    return out
+
+
+def unprefixed(clause: str) -> str:
+    """The clause without what opens it ("also, could someone call me" -> "could someone call me")."""
+    while True:
+        shorter = LEAD.sub("", clause, count=1)
+        if shorter == clause or not shorter:
+            return clause
+        clause = shorter
 
 
 def is_question(clause: str) -> bool:
-    return clause.rstrip().endswith("?") or bool(QUESTION_START.match(clause))
+    """Worded as a question; a lone "please" or "thanks" after a request is not one."""
+    if clause.rstrip().endswith("?"):
+        return True
+    asked = unprefixed(clause)
+    return len(asked.split()) >= 2 and bool(QUESTION_START.match(asked))
 
 
 @lru_cache(maxsize=1)
@@ -96,6 +173,15 @@ def _treatment_words() -> Tuple["re.Pattern", Dict[str, str]]:
 def treatments_named(text: str) -> set:
     pattern, topic_of = _treatment_words()
     return {topic_of[m.group(1).lower()] for m in pattern.finditer(text)}
+
+
+def treatments_in_order(text: str) -> List[str]:
+    pattern, topic_of = _treatment_words()
+    found: List[str] = []
+    for m in pattern.finditer(text):
+        if topic_of[m.group(1).lower()] not in found:
+            found.append(topic_of[m.group(1).lower()])
+    return found
 
 
 def without_treatment_words(text: str) -> str:
@@ -130,6 +216,13 @@ class ClauseReader(OncePerProcess):
         model = SGDClassifier(loss="log_loss", alpha=settings["alpha"], max_iter=settings["epochs"], tol=None, random_state=0)
         self.model = model.fit(self.features.transform(texts), [i for _, i in examples])
 
+    def probability(self, text: str, intent: str) -> float:
+        """How sure the reader is that `text` asks `intent` (0 for an intent it does not know)."""
+        classes = list(self.model.classes_)
+        if intent not in classes:
+            return 0.0
+        return float(self.model.predict_proba(self.features.transform([normalise(text)]))[0][classes.index(intent)])
+
     def best(self, text: str, prefix: str = "") -> Tuple[str, float]:
         """The likeliest intent (among those whose name starts with `prefix`) and its probability."""
         probabilities = self.model.predict_proba(self.features.transform([normalise(text)]))[0]
@@ -153,7 +246,7 @@ class ClauseFocus(MessageComponent):
     def get_default_config() -> Dict[Text, Any]:
         return {
             # a clause's question takes over when its reader is this sure of an answerable intent...
-            "clause_threshold": 0.4,
+            "clause_threshold": 0.3,
             # ...and the whole message was read as a story/denial/small talk, or as anything this unsure
             "whole_unsure_below": 0.5,
             # a personally worded question is answered when the reader is this sure of a topic
@@ -162,6 +255,16 @@ class ClauseFocus(MessageComponent):
             "topic_threshold": 0.3,
             # ...and a treatment question is a follow-up when the reader is this sure of the aspect
             "follow_up_threshold": 0.5,
+            # in a story plus a question, the whole message's answer gives way to the question's when
+            # the question clause supports it less than this ("I had 2 surgeries in 2019, does PT help?"
+            # read as another surgery)...
+            "story_support_below": 0.1,
+            # ...and a second question is answered too when the reader is this sure of it
+            "also_threshold": 0.35,
+            # a follow-up with no treatment discussed is read as the classifier's next guess this sure
+            "instead_threshold": 0.15,
+            # with no clause worded as a question, the last clause is the question when this sure
+            "last_clause_threshold": 0.5,
         }
 
     def __init__(self, config: Dict[Text, Any], reader: Optional[ClauseReader] = None) -> None:
@@ -170,22 +273,102 @@ class ClauseFocus(MessageComponent):
 
     def _process(self, message: Message) -> None:
         text = message.get(TEXT) or ""
-        whole = message.get(INTENT) or {}
-        name, confidence = str(whole.get("name") or ""), float(whole.get("confidence") or 0.0)
         if text.startswith("/") or message.get("red_flags"):
             return
+        self._focus(message, text)
+        name = str((message.get(INTENT) or {}).get("name") or "")
+        asked = asked_parts(text)
+        if len(asked) == 1 and (name.startswith((EDUCATION_PREFIX, FOLLOWUP_PREFIX)) or name in UNSURE_INTENTS) \
+                and source_search.unmentioned(asked[0], source_search.SERVICE_GROUP):
+            # "is there a long waiting list?", "can I do telehealth?": the pages don't say, the clinic does
+            _take(message, name, NOT_IN_PAGES_INTENT, 1.0)
+        if asks_a_decision(text):
+            message.set(DECISION_ASKED, True, add_to_output=True)
+        name = str((message.get(INTENT) or {}).get("name") or "")
+        also = self._also_asked(text, name) if name.startswith(QUESTION_PREFIXES) else []
+        if not also and name.startswith(TREATMENT_PREFIX):
+            # "nerve block vs epidural, what's the difference?": both answers, side by side
+            also = [t for t in treatments_in_order(text) if t != name][:1]
+        also = self._in_order_asked(message, text, name, also)
+        if also:
+            message.set(ALSO_ASKED, also, add_to_output=True)
+
+    def _focus(self, message: Message, text: str) -> None:
+        """Which of the message's questions the reply answers first."""
+        whole = message.get(INTENT) or {}
+        name, confidence = str(whole.get("name") or ""), float(whole.get("confidence") or 0.0)
+        if name.startswith(FOLLOWUP_PREFIX) and not treatments_named(text):
+            # answered about the treatment discussed, if any; with none, read as what else it asks
+            read_instead(message, self.config["instead_threshold"], (FOLLOWUP_PREFIX, *NOT_READ_INSTEAD))
         if name.startswith((TREATMENT_PREFIX, FOLLOWUP_PREFIX)):
+            if self._story_steered(text, name):
+                best = self._question_in(text)
+                if best is not None and best[0] != name:
+                    _take(message, name, *best)
+                    name = best[0]
             self._treatment_and_follow_up(message, name, text)
             return
-        if name in PERSONAL_INTENTS:
+        if name in PERSONAL_INTENTS and len(treatments_named(text)) > 1 and not FIRST_PERSON.search(text):
+            best = (treatments_in_order(text)[0], 1.0)  # "stimulator vs pump - which is which?": both, in order
+        elif name in PERSONAL_INTENTS:
             best = self._answerable(text)
         elif name in STORY_INTENTS or not (name.startswith(KEEP_PREFIXES) or confidence >= self.config["whole_unsure_below"]):
+            best = self._question_in(text)
+        elif name.startswith(QUESTION_PREFIXES) and self._story_steered(text, name):
             best = self._question_in(text)
         else:
             return
         if best is None or best[0] == name:
             return
         _take(message, name, *best)
+
+    def _story_steered(self, text: str, name: str) -> bool:
+        """A message of a story and a question whose answer was read from the story ("I had 2
+        surgeries in 2019 - does PT help?" read as another surgery): none of its question clauses
+        asks what the whole message was read as."""
+        parts = clauses(text)
+        questions = [p for p in parts if is_question(p)]
+        if not questions or len(questions) == len(parts):
+            return False
+        support = max(self.reader.probability(p, name) for p in questions)
+        return support < self.config["story_support_below"]
+
+    def _also_asked(self, text: str, answered: str) -> List[str]:
+        """A second question in the message, asking something other than what the reply answers
+        ("what is RFA and where are you?"): its intent, for bot.nlg to answer it too."""
+        questions = asked_in_context(text)
+        if len(questions) < 2:
+            return []
+        readings = [self._clause_answer(p, text) for p in questions]
+        if not any(intent == answered for intent, _ in readings):
+            # the reply's answer is not any one clause's: the first clause is taken to be it
+            readings = readings[1:]
+        for intent, probability in readings:
+            if intent != answered and intent.startswith(ALSO_PREFIXES) and probability >= self.config["also_threshold"]:
+                return [intent]
+        return []
+
+    def _in_order_asked(self, message: Message, text: str, answered: str, also: List[str]) -> List[str]:
+        """"what is RFA and where are you?" read as the location: RFA is answered first, then where."""
+        first = next((p for p in clauses(text) if is_question(p)), "")
+        intent, probability = self._clause_answer(first) if first else ("", 0.0)
+        if also and intent == also[0] and intent.startswith(EDUCATION_PREFIX) and answered.startswith("handoff_"):
+            _take(message, answered, intent, probability)
+            return [answered]
+        return also
+
+    def _clause_answer(self, clause: str, whole: str = "") -> Tuple[str, float]:
+        """What one clause asks: "how does a stimulator work?" is the stimulator's answer; so is "how
+        does that device work?" or "what is that?" in a message that names the stimulator elsewhere."""
+        intent, probability = self.reader.best(unprefixed(clause))
+        named = treatments_named(clause) or (treatments_named(whole) if POINTS_BACK.search(clause) else set())
+        if len(named) == 1 and DEFINITION.match(unprefixed(clause)) and not treatments_named(clause):
+            return next(iter(named)), max(probability, self.config["also_threshold"])
+        if intent.startswith(FOLLOWUP_PREFIX) and len(named) == 1:
+            topic = next(iter(named))
+            if not self._follow_up_says_more(intent, topic):
+                return topic, max(probability, self.config["also_threshold"])
+        return intent, probability
 
     def _treatment_and_follow_up(self, message: Message, name: str, text: str) -> None:
         """A follow-up that names its treatment is answered about it; a treatment question that is
@@ -197,6 +380,12 @@ class ClauseFocus(MessageComponent):
                 return
             if named and not self._follow_up_says_more(name, topic):
                 _take(message, name, topic, sure)  # "how does a nerve block work?": its own answer says it
+            elif len(named) == 1 and any(DEFINITION.match(c) and treatments_named(c) for c in clauses(text)):
+                # "tell me about the pump, does it hurt?": what it is first, then the follow-up (bot.nlg)
+                _take(message, name, topic, sure)
+                rest = " ".join(c for c in clauses(text) if not DEFINITION.match(c))
+                if rest and self.reader.best(without_treatment_words(rest), FOLLOWUP_PREFIX)[0] == name:
+                    message.set(ALSO_ASKED, [name], add_to_output=True)
             else:
                 self._add_topic(message, topic)
             return
@@ -231,20 +420,22 @@ class ClauseFocus(MessageComponent):
 
     def _question_in(self, text: str) -> Optional[Tuple[str, float]]:
         """The surest answerable question among the clauses (a message of one clause counts when it is a
-        question the classifier took for a story: "y do ppl get a laminectomy in the first place")."""
+        question the classifier took for a story: "y do ppl get a laminectomy in the first place"). With no
+        clause worded as a question, the last one is read: people end with what they want to know ("no
+        leaking, legs fine. i just want to understand why people get this")."""
         best: Optional[Tuple[str, float]] = None
-        for part in clauses(text):
-            if not is_question(part):
-                continue
-            intent, probability = self.reader.best(part)
-            if intent.startswith(QUESTION_PREFIXES) and probability >= self.config["clause_threshold"]:
+        readings = [(self._clause_answer(part, text), self.config["clause_threshold"]) for part in asked_in_context(text)]
+        if not readings and len(clauses(text)) > 1:
+            readings = [(self._clause_answer(clauses(text)[-1], text), self.config["last_clause_threshold"])]
+        for (intent, probability), threshold in readings:
+            if intent.startswith(QUESTION_PREFIXES) and probability >= threshold:
                 if best is None or probability > best[1]:
                     best = (intent, probability)
         return best
 
     def _answerable(self, text: str) -> Optional[Tuple[str, float]]:
         """An education answer for a personally worded question that decides nothing."""
-        if any(not INFORMATIONAL.search(text[max(0, m.start() - 20):m.start()]) for m in DECISION.finditer(text)):
+        if asks_a_decision(text):
             return None
         intent, probability = self.reader.best(text, EDUCATION_PREFIX)
         if probability >= self.config["personal_threshold"]:

@@ -46,6 +46,28 @@ ACCEPTED_INTENT = "red_flag_accepted"
 SPANISH_KEEPS = {*ANSWER_INTENTS, "red_flag_denied", ACCEPTED_INTENT, PUSHBACK_INTENT, RETRACTION_INTENT, *UNSURE_INTENT_FOR_TIER.values()}
 
 
+READ_INSTEAD = "read_instead"
+READ_INSTEAD_THRESHOLD = 0.3
+NOT_READ_INSTEAD = ("red_flag_", "nlu_fallback", "symptom_check")
+
+
+def read_instead(message: Message, threshold: float = READ_INSTEAD_THRESHOLD, skip: tuple = NOT_READ_INSTEAD) -> None:
+    """Keeps the classifier's likeliest other reading of a message about to be read as something that
+    needs context ("never mind, what's your email?" as a refusal): with no red flag open, or no treatment
+    discussed, the dialogue reads it that way instead (actions/read_again.py)."""
+    for guess in message.get(INTENT_RANKING_KEY) or [message.get(INTENT) or {}]:
+        name = str(guess.get("name") or "")
+        if name and not name.startswith(skip) and (guess.get("confidence") or 0.0) >= threshold:
+            message.set(READ_INSTEAD, {"name": name, "confidence": float(guess["confidence"])}, add_to_output=True)
+            return
+
+
+def _gives_a_number(text: str) -> bool:
+    """"sorry wrong number, it's 419-555-0129" corrects a phone number (the callback form takes it); it
+    takes nothing back about a symptom."""
+    return sum(ch.isdigit() for ch in text) >= 7
+
+
 def combined_tier(tiers: List[str]) -> Optional[str]:
     """The value of the `red_flag_tier` entity/slot for the tiers found in one message.
 
@@ -149,12 +171,13 @@ class RedFlagDetector(MessageComponent):
         elif detection.unsure and not self._mood_word_in_a_question(detection, message):
             category = self.matcher.categories[detection.unsure[0]]
             self._ask(message, category.tier, *category.words(language), category=category.name)
-        elif detection.retraction:  # "I meant my dog": the conversation no longer stays with the red flag
+        elif detection.retraction and not _gives_a_number(text):  # "I meant my dog": the conversation no longer stays with the red flag
             self._set_intent(message, RETRACTION_INTENT)
             self._replace_entities(message, [_entity("red_flag_open", "cleared", 0, len(text))])
         elif pushback and self._intent_name(message) != STOP_INTENT and (
             not self._education_question(message) or scores.get("PUSHBACK", 0.0) >= self.config["net_pushback_over_question"]
         ):
+            read_instead(message)
             self._set_intent(message, PUSHBACK_INTENT)
         elif net_question:  # the net half-recognised a tier: ask its direct question
             self._ask(message, net_question, *self.matcher.tier_words(net_question, language))

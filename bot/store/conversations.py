@@ -34,6 +34,7 @@ EVENTS = sa.Table(
 TIERS = ("EMERGENCY", "CRISIS", "URGENT")
 BADGES = TIERS + ("handoff", "fallback", "callback")
 MESSAGE_TYPES = ("user", "bot")
+REWIND = "rewind"  # Rasa's UserUtteranceReverted
 FALLBACK_INTENTS = ("nlu_fallback",)
 FALLBACK_ACTIONS = ("action_default_fallback", "action_two_stage_fallback")
 PER_PAGE = 25
@@ -421,7 +422,7 @@ def transcript(session: Session, sender_id: str) -> Optional[Transcript]:
     """Every user and bot turn of one conversation, oldest first; None if there is no such conversation."""
     rows = session.execute(
         sa.select(EVENTS.c.id, EVENTS.c.type_name, EVENTS.c.timestamp, EVENTS.c.data)
-        .where(EVENTS.c.sender_id == sender_id, EVENTS.c.type_name.in_(MESSAGE_TYPES + ("session_started",)))
+        .where(EVENTS.c.sender_id == sender_id, EVENTS.c.type_name.in_(MESSAGE_TYPES + ("session_started", REWIND)))
         .order_by(EVENTS.c.id)
     ).all()
     if not any(r.type_name == "user" for r in rows):
@@ -446,6 +447,12 @@ def transcript(session: Session, sender_id: str) -> Optional[Transcript]:
         if row.type_name == "session_started":
             if turns:  # the first session start is the conversation start, not news
                 turns.append(Turn(kind="session", event_id=row.id, at=at))
+            continue
+        if row.type_name == REWIND:
+            # the message was put back to be read again (actions/read_again.py): it shows once, as re-read
+            last_user = max((i for i, t in enumerate(turns) if t.kind == "user"), default=None)
+            if last_user is not None:
+                del turns[last_user:]
             continue
         message = message_fields(row.data)
         if row.type_name == "user":

@@ -26,7 +26,7 @@ from bot.nlu.clause_focus import ALSO_ASKED, DECISION_ASKED, FOLLOWUP_PREFIX, PE
 FITS_YOU = "utter_clinic_fits_you"  # appended to an answer to a personally worded question
 NOT_IN_PAGES = "utter_edu_not_in_pages"
 DONT_MENTION = "utter_pages_dont_mention"  # put before an answer to a question that names what the pages don't
-CLOSEST_PASSAGE = "utter_edu_not_in_pages_closest"  # the same, with the pages' nearest passage quoted
+CLOSEST_PASSAGE = "utter_source_passage_not_in_pages"  # the same, with the pages' nearest passage quoted
 ANSWERS = ("utter_edu_", "utter_followup_")
 # an intent's answer is utter_<intent>, except for these (data/rules/handoff.yml)
 ANSWER_OF = {"handoff_contact": "utter_clinic_contact"}

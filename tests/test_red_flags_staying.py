@@ -160,3 +160,28 @@ def test_a_crisis_in_words_no_pattern_knows_gets_the_crisis_line_and_one_row(cha
     sender = chat.new_sender("net-crisis")
     assert chat.responses(sender, "some nights I think it would be easier to just stop") == CRISIS
     assert tiers(database_url, sender) == [("CRISIS", CLASSIFIER_ONLY)]
+
+
+def test_how_to_get_there_after_an_emergency_reply_is_answered_not_refused(chat):
+    sender = chat.new_sender("getting-there")
+    assert chat.responses(sender, "both my legs went numb an hour ago and it's getting worse")[:1] == EMERGENCY[:1]
+    replies = chat.send(sender, "can my brother drive me or should I get an ambulance?")
+    assert [r["metadata"]["response"] for r in replies] == ["utter_red_flag_accepted_emergency"]
+    assert "Someone can drive you" in replies[0]["text"] and "call 911" in replies[0]["text"]
+
+
+def test_a_refusal_after_an_overdose_with_thoughts_of_dying_keeps_the_crisis_line(chat):
+    sender = chat.new_sender("overdose-refusal")
+    first = chat.responses(sender, "I swallowed a whole bottle of my oxycodone, I want to die")
+    assert first[0] == "utter_red_flag_emergency"
+    replies = chat.send(sender, "no, I don't want an ambulance")
+    assert [r["metadata"]["response"] for r in replies] == EMERGENCY_AGAIN
+    assert "988" in replies[0]["text"]
+
+
+def test_a_callback_request_while_a_crisis_is_open_keeps_the_crisis_line_first(chat):
+    sender = chat.new_sender("crisis-callback")
+    assert chat.responses(sender, "honestly I don't want to be alive anymore")[:1] == CRISIS[:1]
+    assert chat.responses(sender, "can someone from the clinic phone me tomorrow about my meds?") == [
+        "utter_red_flag_crisis_again", "utter_ask_callback_name",
+    ]

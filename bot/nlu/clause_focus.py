@@ -62,6 +62,13 @@ STORY_INTENTS = {"share_history", "red_flag_denied", "red_flag_retracted", "deny
                  "nlu_fallback", "out_of_scope", "bot_capabilities", "running_late", "edu_not_in_pages"}
 # what a clause may be answered as
 QUESTION_PREFIXES = ("edu_", "handoff_", "followup_", "ask_risks", "request_callback")
+# "do u do epidurals?": whether the clinic offers the treatment named
+OFFERED_INTENT = "followup_offered_here"
+OFFERED = re.compile(
+    r"^(?!\W*(?:how|what|why|when)\b).*(?:\b(?:do|does|can|could) (?:you|u|ya|y'all|you guys|the clinic|your clinic|your office|your practice) "
+    r"(?:do|offer|provide|perform|give|carry out|put in|fit|implant)\b|\b(?:get|have)\b[^.?!]{0,30}\b(?:here|there|at your (?:clinic|office|practice)|with you|at the clinic)\b)",
+    re.IGNORECASE,
+)
 # what a second question in the same message may be answered as too (bot.nlg appends its answer)
 ALSO_PREFIXES = ("edu_", "followup_", "handoff_")
 ALSO_ASKED = "also_asked"
@@ -392,6 +399,10 @@ class ClauseFocus(MessageComponent):
         if len(treatments_named(text)) > 1 or any(DEFINITION.match(c) for c in clauses(text)):
             return  # "is an epidural the same as a nerve block?" compares; "what is RFA? does it hurt?" asks what it is first
         masked = without_treatment_words(text)
+        if OFFERED.search(text):  # "do u do epidurals?", "can I get a stimulator at your clinic?"
+            _take(message, name, OFFERED_INTENT, 1.0)
+            self._add_topic(message, name)
+            return
         if not is_question(masked):  # "rfa for back pain" wants the answer about RFA
             return
         follow_up, sure = self.reader.best(masked, FOLLOWUP_PREFIX)

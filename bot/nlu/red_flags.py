@@ -244,8 +244,11 @@ class RedFlagDetector(MessageComponent):
                 continue
             score = scores.get(tier, 0.0)
             if tier == "CRISIS":
-                # a refusal ("he'd rather sleep it off") is answered as one, unless it carries a crisis
-                if score >= self._net_threshold(tier, detection):
+                # a refusal ("he'd rather sleep it off") is answered as one, unless it carries a crisis;
+                # the net decides a crisis only in a message with a word of the crisis vocabulary
+                # (classifier_anchors), and asks otherwise ("I'm going to take a bath" reads close to
+                # it for a bag of words)
+                if score >= self._net_threshold(tier, detection) and self.matcher.anchored(detection, tier):
                     decided.append(tier)
                 elif score >= self.config["net_question_threshold"] and not pushback:
                     questions.append(tier)

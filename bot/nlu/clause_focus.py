@@ -1,17 +1,24 @@
 """Every clause heard: in a message that tells a story or denies something *and* asks a question
 ("bladder's fine and no numbness, it's the ache low in my back - any options?", "I had a UTI once,
-unrelated - how do epidurals work?"), the question is what gets answered.
+unrelated - how do epidurals work?"), the question is what gets answered; a second question is answered
+too.
 
 The intent classifier reads the whole message, and the story often wins ("Thank you for telling
 me..."). This component runs after it and after the red-flag detector (which always reads the whole
-message and is never overridden): it splits the message into clauses at sentence ends, dashes and
-discourse cues ("also", "anyway", "separate question"), reads each clause with a small reader of
-its own (TF-IDF over words and characters, a logistic model, fitted from data/nlu like the safety
-net and cached the same way), and when the whole message reads as a story, a denial, small talk or
-nothing sure, while one clause is a confident question about the clinic's topics, that clause's
-intent becomes the message's. A question the pages answer that the classifier took for a request for
-personal advice is answered too, unless it asks for a decision (bot.nlg then adds that the clinic can
-say what fits the person).
+message and is never overridden): it splits the message into clauses at sentence ends, dashes, "and"
+before a question word and discourse cues ("also", "anyway", "separate question"), reads each clause
+with a small reader of its own (TF-IDF over words and characters, a logistic model, fitted from
+data/nlu like the safety net and cached the same way), and:
+- when the whole message reads as a story, a denial, small talk or nothing sure, or its answer came
+  from the story rather than from any question clause, the surest question clause's intent becomes the
+  message's;
+- a second question asking something else is kept in `also_asked` (bot.nlg answers it after the
+  first), in the order asked; "X vs Y" keeps the second treatment;
+- a question the pages answer that the classifier took for a request for personal advice is answered,
+  unless it asks for a decision (`decision_asked`: bot.nlg then adds that the clinic decides);
+- a follow-up that names no treatment keeps the classifier's next reading in `read_instead`, for when
+  the conversation has no treatment yet (actions/read_again.py);
+- a question about a service the pages are silent on (a waiting list, telehealth) is edu_not_in_pages.
 """
 from __future__ import annotations
 
@@ -32,6 +39,7 @@ from bot.nlu.safety_net import NLU_DATA, _features, _strip_entity_marks, normali
 from bot.paths import BUILD
 
 CACHE_DIR = BUILD / "clause_reader"
+RECENT_READINGS = 64  # clause readings kept per process (a message reads each of its clauses several times)
 SETTINGS = {"alpha": 1e-5, "epochs": 30, "char_ngrams": (2, 5), "word_ngrams": (1, 2), "version": 1}
 # a question the pages answer, read as a request for personal advice ("what exercises should I do
 # after my laminectomy?", "I'm 72, would PT help me?"): answered, with the clinic for what fits the
@@ -96,6 +104,9 @@ LEAD = re.compile(
 POINTS_BACK = re.compile(r"\b(?:it|its|it's|they|them|that|those|this|these|one)\b", re.IGNORECASE)
 FRAGMENT_WORDS = 4
 CONTEXT_WORDS = 8
+COMPARES = re.compile(r"\b(?:same as|same thing as|different from|difference between|differ from|vs\.?|versus|compared (?:to|with)|better than|or (?:an?|the))\b", re.IGNORECASE)
+# short closing words the classifier finds too close to call ("no thats all": goodbye or no?): either reply fits
+CLOSERS = {"deny", "goodbye", "thank"}
 FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|me|my|mine|we|us|our)\b", re.IGNORECASE)  # "is that normal?", "is that part of it?": read with what came before
 
 
@@ -223,16 +234,27 @@ class ClauseReader(OncePerProcess):
         model = SGDClassifier(loss="log_loss", alpha=settings["alpha"], max_iter=settings["epochs"], tol=None, random_state=0)
         self.model = model.fit(self.features.transform(texts), [i for _, i in examples])
 
+    def _probabilities(self, text: str):
+        """The reader's probabilities for one clause; a message's clauses are read several times over
+        (which question, a second one, in what order), so the last few readings are kept."""
+        key = normalise(text)
+        cache = self.__dict__.setdefault("_recent", {})
+        if key not in cache:
+            if len(cache) >= RECENT_READINGS:
+                cache.pop(next(iter(cache)))
+            cache[key] = self.model.predict_proba(self.features.transform([key]))[0]
+        return cache[key]
+
     def probability(self, text: str, intent: str) -> float:
         """How sure the reader is that `text` asks `intent` (0 for an intent it does not know)."""
         classes = list(self.model.classes_)
         if intent not in classes:
             return 0.0
-        return float(self.model.predict_proba(self.features.transform([normalise(text)]))[0][classes.index(intent)])
+        return float(self._probabilities(text)[classes.index(intent)])
 
     def best(self, text: str, prefix: str = "") -> Tuple[str, float]:
         """The likeliest intent (among those whose name starts with `prefix`) and its probability."""
-        probabilities = self.model.predict_proba(self.features.transform([normalise(text)]))[0]
+        probabilities = self._probabilities(text)
         allowed = [i for i, name in enumerate(self.model.classes_) if str(name).startswith(prefix)]
         index = max(allowed, key=lambda i: probabilities[i])
         return str(self.model.classes_[index]), float(probabilities[index])
@@ -272,6 +294,8 @@ class ClauseFocus(MessageComponent):
             "instead_threshold": 0.15,
             # with no clause worded as a question, the last clause is the question when this sure
             "last_clause_threshold": 0.5,
+            # two closing words too close to call ("no that's all": no, or goodbye) give the likelier this sure
+            "closer_threshold": 0.25,
         }
 
     def __init__(self, config: Dict[Text, Any], reader: Optional[ClauseReader] = None) -> None:
@@ -304,6 +328,11 @@ class ClauseFocus(MessageComponent):
         """Which of the message's questions the reply answers first."""
         whole = message.get(INTENT) or {}
         name, confidence = str(whole.get("name") or ""), float(whole.get("confidence") or 0.0)
+        if name == "nlu_fallback":
+            guesses = [g for g in message.get(INTENT_RANKING_KEY) or [] if g.get("name") != name][:2]
+            if len(guesses) == 2 and {g["name"] for g in guesses} <= CLOSERS and guesses[0]["confidence"] >= self.config["closer_threshold"]:
+                _take(message, name, guesses[0]["name"], float(guesses[0]["confidence"]))  # "no thats all"
+                return
         if name.startswith(FOLLOWUP_PREFIX) and not treatments_named(text):
             # answered about the treatment discussed, if any; with none, read as what else it asks
             read_instead(message, self.config["instead_threshold"], (FOLLOWUP_PREFIX, *NOT_READ_INSTEAD))
@@ -357,6 +386,8 @@ class ClauseFocus(MessageComponent):
 
     def _in_order_asked(self, message: Message, text: str, answered: str, also: List[str]) -> List[str]:
         """"what is RFA and where are you?" read as the location: RFA is answered first, then where."""
+        if not also or not answered.startswith("handoff_"):
+            return also
         first = next((p for p in clauses(text) if is_question(p)), "")
         intent, probability = self._clause_answer(first) if first else ("", 0.0)
         if also and intent == also[0] and intent.startswith(EDUCATION_PREFIX) and answered.startswith("handoff_"):
@@ -368,6 +399,8 @@ class ClauseFocus(MessageComponent):
         """What one clause asks: "how does a stimulator work?" is the stimulator's answer; so is "how
         does that device work?" or "what is that?" in a message that names the stimulator elsewhere."""
         intent, probability = self.reader.best(unprefixed(clause))
+        if COMPARES.search(clause) and len(treatments_named(clause)) == 1:
+            return next(iter(treatments_named(clause))), max(probability, self.config["also_threshold"])  # "is it the same as an epidural?"
         named = treatments_named(clause) or (treatments_named(whole) if POINTS_BACK.search(clause) else set())
         if len(named) == 1 and DEFINITION.match(unprefixed(clause)) and not treatments_named(clause):
             return next(iter(named)), max(probability, self.config["also_threshold"])

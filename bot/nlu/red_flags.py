@@ -36,7 +36,8 @@ STOP_INTENT = "stop"  # "never mind" inside a form cancels it; outside, with a r
 RETRACTION_INTENT = "red_flag_retracted"
 UNSURE_INTENT_FOR_TIER = {tier: f"red_flag_unsure_{tier.lower()}" for tier in TIER_ORDER}
 TERM_QUESTION_INTENT = "edu_warning_signs"
-EDUCATION_PREFIXES = ("edu_", "ask_risks", "followup_")
+FOLLOWUP_PREFIX = "followup_"
+EDUCATION_PREFIXES = ("edu_", "ask_risks", FOLLOWUP_PREFIX)
 SPANISH_INTENT = "spanish_message"
 ANSWER_INTENTS = {"affirm", "deny", "unsure", STOP_INTENT}  # answers to a question
 BARE_ANSWER_WORDS = 3  # "no", "not really": an answer; longer, it may be a refusal
@@ -175,7 +176,7 @@ class RedFlagDetector(MessageComponent):
             self._set_intent(message, RETRACTION_INTENT)
             self._replace_entities(message, [_entity("red_flag_open", "cleared", 0, len(text))])
         elif pushback and self._intent_name(message) != STOP_INTENT and (
-            not self._education_question(message) or scores.get("PUSHBACK", 0.0) >= self.config["net_pushback_over_question"]
+            not self._education_question(message, FOLLOWUP_PREFIX) or scores.get("PUSHBACK", 0.0) >= self.config["net_pushback_over_question"]
         ):
             read_instead(message)
             self._set_intent(message, PUSHBACK_INTENT)
@@ -311,11 +312,13 @@ class RedFlagDetector(MessageComponent):
     def _intent_name(message: Message) -> str:
         return str((message.get(INTENT) or {}).get("name") or "")
 
-    def _education_question(self, message: Message) -> bool:
+    def _education_question(self, message: Message, unless: str = "") -> bool:
         """A confident question about the clinic's topics ("will the stimulator make it worse?") is
-        answered, even if a few of its words sound like minimising ("a little")."""
+        answered, even if a few of its words sound like minimising ("a little"). A follow-up does not
+        count against a refusal word: "is anyone even there on a Saturday?" needs the reply it follows."""
         confidence = (message.get(INTENT) or {}).get("confidence") or 0.0
-        return self._intent_name(message).startswith(EDUCATION_PREFIXES) and confidence >= self.config["education_threshold"]
+        name = self._intent_name(message)
+        return name.startswith(EDUCATION_PREFIXES) and not (unless and name.startswith(unless)) and confidence >= self.config["education_threshold"]
 
     @staticmethod
     def _demote(message: Message, fallback_threshold: float) -> None:

@@ -52,8 +52,9 @@ _NAME_IN_SENTENCE = re.compile(
 )  # a capitalised name: "this is Dave Smith"; "I'm sorry" or "it's actually 419..." introduce none
 # a capitalised name written beside the number: "Tom Reyes, 419-555-0163", "call Greg Novak on 419..."
 _NAME_BY_NUMBER = re.compile(
-    r"(?:^|[:,.;!?]\s*|\s)([A-Z][^\W\d_'’.\-]+(?:\s+[A-Z][^\W\d_'’.\-]*){1,2})\s*[,:\-–]?\s*(?:on|at)?\s*[(+]?\d{3}",
-)
+    r"(?:^|[:,.;!?]\s*|\s)([A-Z][^\W\d_'’.\-]+(?:\s+[A-Z][^\W\d_'’.\-]*){0,2})\s*[,:\-–]?\s*(?:on|at)?\s*[(+]?\d{3}"
+    r"|\d{4}\s*[,;\-–]\s*(?:it'?s\s+|this is\s+)?([A-Z][^\W\d_'’.\-]+(?:\s+[A-Z][^\W\d_'’.\-]*){0,2})\s*[.!]?\s*$",
+)  # "Priya, 419-555-0150" or "419-555-0166, Carol"
 # the part of a message that says when to call: "mornings are best", "best after 2pm", "only after 5pm please"
 _TIME_CLAUSE_WORDS = 7
 _NAME_CHARS = re.compile(r"^[^\W\d_]+(?:[\s'’.\-][^\W\d_]*)*$")
@@ -140,7 +141,7 @@ def name_in(text: str) -> Optional[str]:
         if not match:
             continue
         words = []
-        for word in match.group(1).split():
+        for word in next(g for g in match.groups() if g).split():
             if word.lower().strip(".'’") in _SENTENCE_WORDS or word.lower() in _NOT_A_NAME:
                 break
             words.append(word)

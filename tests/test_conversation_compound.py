@@ -87,3 +87,9 @@ def test_a_request_for_a_decision_ends_with_the_clinic(chat):
 def test_a_denial_and_a_question_without_a_question_mark_gets_the_answer(chat):
     replies = chat.send(chat.new_sender("denial"), "bladder and bowels are normal, legs strong. i'd like to know what causes this syndrome")
     assert names(replies) == ["utter_edu_causes"]
+
+
+def test_a_message_that_leaves_a_name_and_number_starts_the_callback_with_them(chat):
+    replies = chat.send(chat.new_sender("leaves-number"), "Dana Whitfield, 419-555-0177, any time after lunch")
+    assert names(replies) == ["utter_ask_callback_consent"]
+    assert "Dana Whitfield at (419) 555-0177 (any time after lunch)" in replies[0]["text"]

@@ -86,6 +86,13 @@ def test_a_name_introduced_for_someone_else_is_the_name(text, name):
     assert filled == {"callback_name": name} and responses == []
 
 
+@pytest.mark.parametrize("text, name", [("Noor, 419-555-0150", "Noor"), ("419-555-0150, Marguerite", "Marguerite")])
+def test_a_one_word_name_beside_the_number_is_kept_with_it(text, name):
+    filled, responses = run_form(message(text), "callback_name")
+    assert filled == {"callback_name": name, "callback_phone": "+14195550150", "callback_phone_display": "(419) 555-0150"}
+    assert responses == []
+
+
 def test_name_phone_and_time_given_together_up_front_are_all_kept():
     filled, responses = run_form(message("Please have someone call me: Tom Reyes, 419-555-0163, mornings are best.",
                                          intent="request_callback", confidence=0.9), None)

@@ -35,6 +35,7 @@ from bot import knowledge, source_search
 from bot.nlu.fit_cache import OncePerProcess, load_or_fit
 from bot.nlu.message_component import MessageComponent
 from bot.nlu.red_flags import NOT_READ_INSTEAD, read_instead
+from bot.phone import parse_us_phone
 from bot.nlu.safety_net import NLU_DATA, _features, _strip_entity_marks, normalise
 from bot.paths import BUILD
 
@@ -57,6 +58,8 @@ DECISION_ASKED = "decision_asked"
 NEXT_STEP = re.compile(r"\b(?:my|the|our|his|her) next (?:step|move|option)\b|\bgood idea\b|\bworth (?:it|trying) for\b|\bshould (?:the|my|his|her) dose\b", re.IGNORECASE)
 EDUCATION_PREFIX = "edu_"
 NOT_IN_PAGES_INTENT = "edu_not_in_pages"
+CALLBACK_INTENT = "request_callback"
+ASKS_OUR_NUMBER = re.compile(r"\b(?:your|ur|the clinic'?s|the office'?s) (?:phone|number|no\.?)\b|\bwhat(?:'s| is) the number\b", re.IGNORECASE)
 UNSURE_INTENTS = {"nlu_fallback", "out_of_scope"}
 # a treatment and a follow-up in one message ("does RFA hurt?", "how long does a stimulator last?"): the
 # follow-up is answered about the treatment it names (entity `topic` sets the slot, domain.yml)
@@ -306,6 +309,8 @@ class ClauseFocus(MessageComponent):
         text = message.get(TEXT) or ""
         if text.startswith("/") or message.get("red_flags"):
             return
+        if self._leaves_a_number(message, text):
+            return
         self._focus(message, text)
         name = str((message.get(INTENT) or {}).get("name") or "")
         asked = asked_parts(text)
@@ -323,6 +328,19 @@ class ClauseFocus(MessageComponent):
         also = self._in_order_asked(message, text, name, also)
         if also:
             message.set(ALSO_ASKED, also, add_to_output=True)
+
+    @staticmethod
+    def _leaves_a_number(message: Message, text: str) -> bool:
+        """"Sam Patel, 419-555-0121, after 5 please", "yes have them ring me, Priya, 419-555-0150": a
+        message that gives a phone number asks to be called, whatever the classifier read (the callback
+        form then keeps the name, number and time given: actions/callback.py)."""
+        name = str((message.get(INTENT) or {}).get("name") or "")
+        if name.startswith(KEEP_PREFIXES) or name == CALLBACK_INTENT or not parse_us_phone(text).ok:
+            return False
+        if ASKS_OUR_NUMBER.search(text):  # "what's your number? mine is 419-...": both, the clinic's first
+            return False
+        _take(message, name, CALLBACK_INTENT, 1.0)
+        return True
 
     def _focus(self, message: Message, text: str) -> None:
         """Which of the message's questions the reply answers first."""

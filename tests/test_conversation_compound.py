@@ -35,14 +35,6 @@ def test_a_comparison_gets_both_treatments(chat):
     assert "Spinal cord stimulation" in replies[0]["text"] and "pump" in replies[1]["text"]
 
 
-def test_numbers_in_a_story_do_not_steer_the_answer(chat):
-    replies = chat.send(chat.new_sender("numbers"), "Had 3 ops since 2016 and I'm at a 7/10 most days. Can physio do anything?")
-    assert names(replies) == ["utter_edu_treatment_pt"]
-
-
-def test_a_follow_up_with_no_treatment_discussed_is_read_as_what_it_asks(chat):
-    replies = chat.send(chat.new_sender("reread-followup"), "how do doctors check for it?")
-    assert names(replies) == ["utter_edu_diagnosis"]
 
 
 def test_the_same_follow_up_after_a_treatment_stays_with_the_treatment(chat):
@@ -51,10 +43,6 @@ def test_the_same_follow_up_after_a_treatment_stays_with_the_treatment(chat):
         ["utter_edu_treatment_rfa"], ["utter_followup_procedure"],
     ]
 
-
-def test_a_refusal_word_with_no_red_flag_open_is_read_as_the_question(chat):
-    replies = chat.send(chat.new_sender("reread-pushback"), "Calls are hard for me as I'm deaf. Could I email you instead?")
-    assert names(replies) == ["utter_handoff_email"]
 
 
 def test_a_refusal_after_an_emergency_reply_still_gets_the_instruction_again(chat):
@@ -72,10 +60,6 @@ def test_a_medicine_the_pages_never_name_is_said_to_be_unmentioned(chat):
     assert replies[0]["text"].startswith("The clinic's pages don't mention \"duloxetine\"")
 
 
-def test_a_question_about_a_service_the_pages_are_silent_on_says_so(chat):
-    replies = chat.send(chat.new_sender("service"), "is there a waiting list to be seen?")
-    assert names(replies) == ["utter_edu_not_in_pages"]
-
 
 def test_a_request_for_a_decision_ends_with_the_clinic(chat):
     replies = chat.send(chat.new_sender("decision"), "tell me about the pain pump, is it my next step?")
@@ -84,12 +68,24 @@ def test_a_request_for_a_decision_ends_with_the_clinic(chat):
                                        "Pain Management Group at (419) 721-6358.")
 
 
-def test_a_denial_and_a_question_without_a_question_mark_gets_the_answer(chat):
-    replies = chat.send(chat.new_sender("denial"), "bladder and bowels are normal, legs strong. i'd like to know what causes this syndrome")
-    assert names(replies) == ["utter_edu_causes"]
-
 
 def test_a_message_that_leaves_a_name_and_number_starts_the_callback_with_them(chat):
     replies = chat.send(chat.new_sender("leaves-number"), "Dana Whitfield, 419-555-0177, any time after lunch")
     assert names(replies) == ["utter_ask_callback_consent"]
     assert "Dana Whitfield at (419) 555-0177 (any time after lunch)" in replies[0]["text"]
+
+
+@pytest.mark.parametrize("sender, text, answer", [
+    # numbers in a story do not steer the answer
+    ("numbers", "Had 3 ops since 2016 and I'm at a 7/10 most days. Can physio do anything?", "utter_edu_treatment_pt"),
+    # a follow-up with no treatment discussed is read as what it asks (actions/read_again.py)
+    ("reread-followup", "how do doctors check for it?", "utter_edu_diagnosis"),
+    # a refusal word with no red flag open is read as the question
+    ("reread-pushback", "Calls are hard for me as I'm deaf. Could I email you instead?", "utter_handoff_email"),
+    # a service the pages are silent on is said so
+    ("service", "is there a waiting list to be seen?", "utter_edu_not_in_pages"),
+    # a denial, then a question without a question mark
+    ("denial", "bladder and bowels are normal, legs strong. i'd like to know what causes this syndrome", "utter_edu_causes"),
+])
+def test_one_message_gets_the_one_answer_to_what_it_asks(chat, sender, text, answer):
+    assert names(chat.send(chat.new_sender(sender), text)) == [answer]

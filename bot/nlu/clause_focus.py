@@ -48,7 +48,9 @@ SETTINGS = {"alpha": 1e-5, "epochs": 30, "char_ngrams": (2, 5), "word_ngrams": (
 PERSONAL_INTENTS = {"handoff_personal_care", "handoff_candidacy"}
 DECISION = re.compile(
     r"\b(?:should (?:i|we|he|she|my)|am i|is (?:it|this|that) (?:right|best|good|ok|safe) for|which (?:one|is|treatment|would)|"
-    r"candidate|right for me|for me\?|dose|dosage|\d+\s?mg|milligram|up my|increase my|stop (?:taking|my)|come off|switch)\b",
+    r"candidate|right for me|for me\?|dose|dosage|\d+\s?mg|milligram|up my|increase my|stop (?:taking|my)|come off|switch|"
+    r"how (?:much|many) \w+ (?:can|should|could) (?:i|he|she|we) (?:take|have)|(?:should|can) (?:i|he|she) (?:be )?(?:take|taking) \w+ (?:and|with)|"
+    r"(?:would|will) (?:i|he|she) be better off with)\b",
     re.IGNORECASE,
 )
 INFORMATIONAL = re.compile(r"\b(?:what|how|when|where|why)\b[\w\s]*$", re.IGNORECASE)  # "what exercises should I do"
@@ -59,6 +61,7 @@ NEXT_STEP = re.compile(r"\b(?:my|the|our|his|her) next (?:step|move|option)\b|\b
 EDUCATION_PREFIX = "edu_"
 NOT_IN_PAGES_INTENT = "edu_not_in_pages"
 CALLBACK_INTENT = "request_callback"
+PERSONAL_CARE_INTENT = "handoff_personal_care"
 ASKS_OUR_NUMBER = re.compile(r"\b(?:your|ur|the clinic'?s|the office'?s) (?:phone|number|no\.?)\b|\bwhat(?:'s| is) the number\b", re.IGNORECASE)
 UNSURE_INTENTS = {"nlu_fallback", "out_of_scope"}
 # a treatment and a follow-up in one message ("does RFA hurt?", "how long does a stimulator last?"): the
@@ -294,7 +297,7 @@ class ClauseFocus(MessageComponent):
             # ...and a second question is answered too when the reader is this sure of it
             "also_threshold": 0.35,
             # a follow-up with no treatment discussed is read as the classifier's next guess this sure
-            "instead_threshold": 0.15,
+            "instead_threshold": 0.1,
             # with no clause worded as a question, the last clause is the question when this sure
             "last_clause_threshold": 0.5,
             # two closing words too close to call ("no that's all": no, or goodbye) give the likelier this sure
@@ -361,6 +364,9 @@ class ClauseFocus(MessageComponent):
                     _take(message, name, *best)
                     name = best[0]
             self._treatment_and_follow_up(message, name, text)
+            return
+        if name in UNSURE_INTENTS and asks_a_decision(text):
+            _take(message, name, PERSONAL_CARE_INTENT, 1.0)  # "how much ibuprofen can I take a day?": the clinic's to say
             return
         if name in PERSONAL_INTENTS and len(treatments_named(text)) > 1 and not FIRST_PERSON.search(text):
             best = (treatments_in_order(text)[0], 1.0)  # "stimulator vs pump - which is which?": both, in order

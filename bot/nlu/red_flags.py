@@ -48,7 +48,7 @@ SPANISH_KEEPS = {*ANSWER_INTENTS, "red_flag_denied", ACCEPTED_INTENT, PUSHBACK_I
 
 
 READ_INSTEAD = "read_instead"
-READ_INSTEAD_THRESHOLD = 0.3
+READ_INSTEAD_THRESHOLD = 0.15
 NOT_READ_INSTEAD = ("red_flag_", "nlu_fallback", "symptom_check")
 
 

@@ -86,6 +86,8 @@ OFFERED = re.compile(
 # what a second question in the same message may be answered as too (bot.nlg appends its answer)
 ALSO_PREFIXES = ("edu_", "followup_", "handoff_")
 ALSO_ASKED = "also_asked"
+WHICH_KIND = re.compile(r"\b(?:which|what) (?:make|brand|model|type|kind)\b", re.IGNORECASE)
+MAX_ALSO = 2  # answers after the first: more would bury the first
 # set by the red-flag detector or answers inside a flow: never taken over
 KEEP_PREFIXES = ("red_flag_", "symptom_check", "spanish_message", "stop", "callback_", "decline_details")
 CUES = r"please|also|anyway|anyways|separate question|another question|different question|quick question|unrelated|btw|by the way|my question is|question[:,]"
@@ -302,6 +304,8 @@ class ClauseFocus(MessageComponent):
             "last_clause_threshold": 0.5,
             # two closing words too close to call ("no that's all": no, or goodbye) give the likelier this sure
             "closer_threshold": 0.25,
+            # a question the pages don't answer gives way to a clinic question ("...where are you?") this sure
+            "clinic_over_silent_threshold": 0.6,
         }
 
     def __init__(self, config: Dict[Text, Any], reader: Optional[ClauseReader] = None) -> None:
@@ -325,9 +329,10 @@ class ClauseFocus(MessageComponent):
             message.set(DECISION_ASKED, True, add_to_output=True)
         name = str((message.get(INTENT) or {}).get("name") or "")
         also = self._also_asked(text, name) if name.startswith(QUESTION_PREFIXES) else []
-        if not also and name.startswith(TREATMENT_PREFIX):
-            # "nerve block vs epidural, what's the difference?": both answers, side by side
-            also = [t for t in treatments_in_order(text) if t != name][:1]
+        if name.startswith(TREATMENT_PREFIX):
+            # "nerve block vs epidural, what's the difference?": both answers, side by side (and a
+            # follow-up asked after them: "...and which lasts longer?")
+            also = ([t for t in treatments_in_order(text) if t != name][:1] + also)[:MAX_ALSO]
         also = self._in_order_asked(message, text, name, also)
         if also:
             message.set(ALSO_ASKED, also, add_to_output=True)
@@ -374,6 +379,9 @@ class ClauseFocus(MessageComponent):
             best = self._answerable(text)
         elif name in STORY_INTENTS or not (name.startswith(KEEP_PREFIXES) or confidence >= self.config["whole_unsure_below"]):
             best = self._question_in(text)
+            if name == NOT_IN_PAGES_INTENT and best and not best[0].startswith((EDUCATION_PREFIX, FOLLOWUP_PREFIX)) \
+                    and best[1] < self.config["clinic_over_silent_threshold"]:
+                best = None  # "which battery do you fit and how often do I charge it?" stays a question the pages don't answer
         elif name.startswith(QUESTION_PREFIXES) and self._story_steered(text, name):
             best = self._question_in(text)
         else:
@@ -403,10 +411,11 @@ class ClauseFocus(MessageComponent):
         if not any(intent == answered for intent, _ in readings):
             # the reply's answer is not any one clause's: the first clause is taken to be it
             readings = readings[1:]
+        found: List[str] = []
         for intent, probability in readings:
-            if intent != answered and intent.startswith(ALSO_PREFIXES) and probability >= self.config["also_threshold"]:
-                return [intent]
-        return []
+            if intent not in (answered, *found) and intent.startswith(ALSO_PREFIXES) and probability >= self.config["also_threshold"]:
+                found.append(intent)
+        return found[:MAX_ALSO]
 
     def _in_order_asked(self, message: Message, text: str, answered: str, also: List[str]) -> List[str]:
         """"what is RFA and where are you?" read as the location: RFA is answered first, then where."""
@@ -423,6 +432,8 @@ class ClauseFocus(MessageComponent):
         """What one clause asks: "how does a stimulator work?" is the stimulator's answer; so is "how
         does that device work?" or "what is that?" in a message that names the stimulator elsewhere."""
         intent, probability = self.reader.best(unprefixed(clause))
+        if OFFERED.search(clause) and not WHICH_KIND.search(clause):  # "...and do you fit them at your clinic?"
+            return OFFERED_INTENT, max(probability, self.config["also_threshold"])
         if COMPARES.search(clause) and len(treatments_named(clause)) == 1:
             return next(iter(treatments_named(clause))), max(probability, self.config["also_threshold"])  # "is it the same as an epidural?"
         named = treatments_named(clause) or (treatments_named(whole) if POINTS_BACK.search(clause) else set())

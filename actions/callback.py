@@ -19,7 +19,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import clinic
-from bot.phone import MIN_DIGITS, format_us, parse_us_phone
+from bot.phone import format_us, looks_like_a_number, parse_us_phone
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +157,7 @@ def time_in(text: str) -> Optional[str]:
     for part in re.split(r"[,.;:!?\n]+|\s+-\s+", text or ""):
         part = part.strip()
         if part and _TIME_WORDS.search(re.sub(r"[\d()+\-\s]{7,}", " ", part)) and len(part.split()) <= _TIME_CLAUSE_WORDS \
-                and not parse_us_phone(part).ok and sum(ch.isdigit() for ch in part) < MIN_DIGITS:
+                and not looks_like_a_number(part):
             return clean_best_time(re.sub(r"^(?:but|and|or)\s+", "", part, flags=re.IGNORECASE))
     return None
 
@@ -224,9 +224,8 @@ class ValidateCallbackForm(FormValidationAction):
         text = message.get("text") or ""
         if is_red_flag(message, tracker.get_slot("red_flag_open")) or (message.get("intent") or {}).get("name") == "stop":
             return {}
-        looks_like_a_number = sum(ch.isdigit() for ch in text) >= MIN_DIGITS
         requested = tracker.get_slot("requested_slot")
-        if requested == "callback_phone" and looks_like_a_number:
+        if requested == "callback_phone" and looks_like_a_number(text):
             return {"callback_phone": text}  # digits win over the classifier: numbers look like "handoff_phone"
         if requested != "callback_phone" and parse_us_phone(text).ok:
             # "please call me back on <number>" up front, a number given at another question, or
@@ -240,7 +239,7 @@ class ValidateCallbackForm(FormValidationAction):
         requested = tracker.get_slot("requested_slot")
         if is_red_flag(message, tracker.get_slot("red_flag_open")) or (message.get("intent") or {}).get("name") == "stop":
             return {}
-        if parse_us_phone(text).ok or sum(ch.isdigit() for ch in text) >= MIN_DIGITS:
+        if looks_like_a_number(text):
             # a number with a time beside it ("Tom, 419-555-0163, mornings are best"): the time part only
             found = time_in(text)
             return {"callback_best_time": found} if found and tracker.get_slot("callback_best_time") is None else {}

@@ -20,7 +20,7 @@ from rasa.shared.constants import RESPONSE_CONDITION
 
 from bot import clinic, knowledge
 from bot import source_search
-from bot.nlu.clause_focus import ALSO_ASKED, DECISION_ASKED, FOLLOWUP_PREFIX, PERSONAL_INTENTS, asked_parts
+from bot.nlu.clause_focus import ALSO_ASKED, DECISION_ASKED, FOLLOWUP_PREFIX, PERSONAL_INTENTS, UNMENTIONED
 
 
 FITS_YOU = "utter_clinic_fits_you"  # appended to an answer to a personally worded question
@@ -96,7 +96,7 @@ class ClinicNLG(TemplatedNaturalLanguageGenerator):
                 response = self._appended(response, answer_of(intent), slots, output_channel, "\n\n")
         main_answer = utter_action == answer_of(answered) and utter_action.startswith(ANSWERS) and utter_action != NOT_IN_PAGES
         if main_answer and slots.get("language") != "es":
-            terms = source_search.unmentioned(" ".join(asked_parts(text)))
+            terms = parse.get(UNMENTIONED)
             if terms:  # "is gabapentin used for this?": the pages never name it, and the answer says so first
                 response = self._prepended(response, DONT_MENTION, {**slots, "terms": _listed(terms)}, output_channel)
         focus = parse.get("clause_focus")

@@ -39,6 +39,11 @@ class PhoneResult:
         return self.e164 is not None
 
 
+def looks_like_a_number(text: str) -> bool:
+    """As many digits as a phone number has, written any way ("419 555 01 29", "it's 4195550129")."""
+    return sum(ch.isdigit() for ch in text or "") >= MIN_DIGITS
+
+
 def parse_us_phone(text: str) -> PhoneResult:
     """Find the phone number in a message ("call me on NNN.NNN.NNNN please") and check it.
 

@@ -34,7 +34,7 @@ from rasa.shared.nlu.training_data.message import Message
 from bot import knowledge, source_search
 from bot.nlu.fit_cache import OncePerProcess, load_or_fit
 from bot.nlu.message_component import MessageComponent
-from bot.nlu.red_flags import NOT_READ_INSTEAD, read_instead
+from bot.nlu.red_flags import FOLLOWUP_PREFIX, NOT_READ_INSTEAD, read_instead
 from bot.phone import parse_us_phone
 from bot.nlu.safety_net import NLU_DATA, _features, _strip_entity_marks, normalise
 from bot.paths import BUILD
@@ -67,7 +67,6 @@ UNSURE_INTENTS = {"nlu_fallback", "out_of_scope"}
 # a treatment and a follow-up in one message ("does RFA hurt?", "how long does a stimulator last?"): the
 # follow-up is answered about the treatment it names (entity `topic` sets the slot, domain.yml)
 TREATMENT_PREFIX = "edu_treatment_"
-FOLLOWUP_PREFIX = "followup_"
 TOPIC_ENTITY = "topic"
 OWN_ANSWER_SAYS_IT = {"followup_how_it_works"}  # every treatment's answer says how it works
 ALWAYS_MORE = {"followup_hurt", "followup_duration", "followup_procedure", "followup_offered_here", "followup_tried_it"}
@@ -84,8 +83,9 @@ OFFERED = re.compile(
     re.IGNORECASE,
 )
 # what a second question in the same message may be answered as too (bot.nlg appends its answer)
-ALSO_PREFIXES = ("edu_", "followup_", "handoff_")
+ALSO_PREFIXES = ("edu_", FOLLOWUP_PREFIX, "handoff_")
 ALSO_ASKED = "also_asked"
+UNMENTIONED = "unmentioned"  # specific things asked about that the pages never name (bot.source_search)
 WHICH_KIND = re.compile(r"\b(?:which|what) (?:make|brand|model|type|kind)\b", re.IGNORECASE)
 MAX_ALSO = 2  # answers after the first: more would bury the first
 # set by the red-flag detector or answers inside a flow: never taken over
@@ -111,11 +111,11 @@ LEAD = re.compile(
 # "nerve blocks - what are they?", "epidural fibrosis - what's that?": the question's "it" is the fragment before
 POINTS_BACK = re.compile(r"\b(?:it|its|it's|they|them|that|those|this|these|one)\b", re.IGNORECASE)
 FRAGMENT_WORDS = 4
-CONTEXT_WORDS = 8
+CONTEXT_WORDS = 8  # "is that normal?", "is that part of it?": read with what came before
 COMPARES = re.compile(r"\b(?:same as|same thing as|different from|difference between|differ from|vs\.?|versus|compared (?:to|with)|better than|or (?:an?|the))\b", re.IGNORECASE)
 # short closing words the classifier finds too close to call ("no thats all": goodbye or no?): either reply fits
 CLOSERS = {"deny", "goodbye", "thank"}
-FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|me|my|mine|we|us|our)\b", re.IGNORECASE)  # "is that normal?", "is that part of it?": read with what came before
+FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|me|my|mine|we|us|our)\b", re.IGNORECASE)
 
 
 def _take(message: Message, was: str, intent: str, probability: float) -> None:
@@ -197,11 +197,11 @@ def _treatment_words() -> Tuple["re.Pattern", Dict[str, str]]:
 
 
 def treatments_named(text: str) -> set:
-    pattern, topic_of = _treatment_words()
-    return {topic_of[m.group(1).lower()] for m in pattern.finditer(text)}
+    return set(treatments_in_order(text))
 
 
 def treatments_in_order(text: str) -> List[str]:
+    """The treatments a message names (their intents), each once, in the order named."""
     pattern, topic_of = _treatment_words()
     found: List[str] = []
     for m in pattern.finditer(text):
@@ -321,6 +321,9 @@ class ClauseFocus(MessageComponent):
         self._focus(message, text)
         name = str((message.get(INTENT) or {}).get("name") or "")
         asked = asked_parts(text)
+        terms = source_search.unmentioned(" ".join(asked))
+        if terms:  # "is gabapentin used for this?": bot.nlg says first that the pages never name it
+            message.set(UNMENTIONED, terms, add_to_output=True)
         if len(asked) == 1 and (name.startswith((EDUCATION_PREFIX, FOLLOWUP_PREFIX)) or name in UNSURE_INTENTS) \
                 and source_search.unmentioned(asked[0], source_search.SERVICE_GROUP):
             # "is there a long waiting list?", "can I do telehealth?": the pages don't say, the clinic does

@@ -20,6 +20,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.message_component import MessageComponent
+from bot.phone import looks_like_a_number
 from bot.nlu.red_flag_matcher import TIER_ORDER, Detection, RedFlagMatcher
 from bot.nlu.safety_net import SafetyNet
 
@@ -61,12 +62,6 @@ def read_instead(message: Message, threshold: float = READ_INSTEAD_THRESHOLD, sk
         if name and not name.startswith(skip) and (guess.get("confidence") or 0.0) >= threshold:
             message.set(READ_INSTEAD, {"name": name, "confidence": float(guess["confidence"])}, add_to_output=True)
             return
-
-
-def _gives_a_number(text: str) -> bool:
-    """"sorry wrong number, it's 419-555-0129" corrects a phone number (the callback form takes it); it
-    takes nothing back about a symptom."""
-    return sum(ch.isdigit() for ch in text) >= 7
 
 
 def combined_tier(tiers: List[str]) -> Optional[str]:
@@ -172,7 +167,9 @@ class RedFlagDetector(MessageComponent):
         elif detection.unsure and not self._mood_word_in_a_question(detection, message):
             category = self.matcher.categories[detection.unsure[0]]
             self._ask(message, category.tier, *category.words(language), category=category.name)
-        elif detection.retraction and not _gives_a_number(text):  # "I meant my dog": the conversation no longer stays with the red flag
+        # "I meant my dog": the conversation no longer stays with the red flag; "sorry wrong number, it's
+        # 419-555-0129" corrects a phone number (the callback form takes it), not a symptom
+        elif detection.retraction and not looks_like_a_number(text):
             self._set_intent(message, RETRACTION_INTENT)
             self._replace_entities(message, [_entity("red_flag_open", "cleared", 0, len(text))])
         elif pushback and self._intent_name(message) != STOP_INTENT and (

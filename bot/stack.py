@@ -6,6 +6,7 @@ what people run.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -55,6 +56,8 @@ class StackConfig:
     with_console: bool = True
     lean_rasa: bool = True  # start Rasa via bot.rasa_launcher: no TensorFlow when the model needs none
     extra_env: Dict[str, str] = field(default_factory=dict)
+    # what the Rasa servers show the action server (bot/action_server.py); random per start unless set
+    action_secret: str = field(default_factory=lambda: os.environ.get("ACTION_SERVER_SECRET") or secrets.token_urlsafe(32))
 
     @property
     def rasa_url(self) -> str:
@@ -70,6 +73,11 @@ class StackConfig:
         return f"http://{self.host}:{self.action_port}"
 
     @property
+    def action_headers(self) -> Dict[str, str]:
+        """What a caller of the action server must send (endpoints*.yml send it for Rasa)."""
+        return {"X-Action-Secret": self.action_secret}
+
+    @property
     def web_url(self) -> str:
         return f"http://{self.host}:{self.web_port}"
 
@@ -83,6 +91,7 @@ class StackConfig:
             {
                 "PYTHONPATH": str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
                 "ACTION_ENDPOINT_URL": f"{self.action_url}/webhook",
+                "ACTION_SERVER_SECRET": self.action_secret,
                 "DATABASE_URL": self.database_url,
                 "RASA_URL": self.rasa_url,
                 "TF_CPP_MIN_LOG_LEVEL": "2",
@@ -107,7 +116,7 @@ def services(cfg: StackConfig) -> List[Service]:
     result = [
         Service(
             "action server",
-            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(cfg.action_port)],
+            [sys.executable, "-m", "bot.action_server", "--actions", "actions", "--port", str(cfg.action_port)],
             f"{cfg.action_url}/health",
             f"{cfg.action_url}/webhook",
         ),

@@ -43,7 +43,7 @@ def rule_policy_of(agent: Agent) -> IndexedRulePolicy:
 def conversations_run(model_path, stack):
     """While the conversations ran (with the action server): (lookup, states) of every rule lookup,
     and for every prediction whether its states equal the states Rasa's own code makes."""
-    agent = Agent.load(str(model_path), action_endpoint=EndpointConfig(url=f"{stack.cfg.action_url}/webhook"),
+    agent = Agent.load(str(model_path), action_endpoint=EndpointConfig(url=f"{stack.cfg.action_url}/webhook", headers=stack.cfg.action_headers),
                        generator=EndpointConfig(type="bot.nlg.ClinicNLG"))
     policy = rule_policy_of(agent)
     seen, states_compared = [], []

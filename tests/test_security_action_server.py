@@ -43,3 +43,53 @@ def test_a_request_the_form_could_not_have_produced_is_refused(name, phone, when
 
 def test_a_request_the_form_produces_passes():
     check_request("Mary O'Neil", "+14195550142", "weekday mornings")
+
+
+FORGED_CALL = {
+    "next_action": "action_submit_callback",
+    "sender_id": "forged",
+    "version": "3.6.2",
+    "domain": {},
+    "tracker": {"sender_id": "forged", "slots": {"callback_name": "A" * 50, "callback_phone": "+14195550142",
+                                                 "callback_time": "mornings", "callback_consent": True},
+                "latest_message": {}, "events": [], "paused": False, "latest_event_time": None,
+                "followup_action": None, "active_loop": {}, "latest_action_name": None},
+}
+
+
+@pytest.mark.parametrize("headers", [{}, {"X-Action-Secret": "guess"}, {"X-Action-Secret": ""}])
+def test_an_action_call_without_the_shared_secret_is_refused_and_runs_nothing(stack, headers):
+    import requests
+
+    for path, method in (("/webhook", "post"), ("/actions", "get")):
+        reply = requests.request(method, f"{stack.cfg.action_url}{path}", json=FORGED_CALL, headers=headers, timeout=30)
+        assert (reply.status_code, reply.json()) == (401, {"error": "not allowed"})
+
+
+def test_the_rasa_servers_call_with_the_secret_and_health_stays_open(stack):
+    import requests
+
+    assert requests.get(f"{stack.cfg.action_url}/health", timeout=30).json() == {"status": "ok"}
+    names = requests.get(f"{stack.cfg.action_url}/actions", headers=stack.cfg.action_headers, timeout=30).json()
+    assert {"name": "action_submit_callback"} in names
+
+
+def test_a_failing_action_call_does_not_send_the_conversation_back(stack):
+    import requests
+
+    broken = {**FORGED_CALL, "tracker": "my neighbour's HIV status", "domain": 3}  # rasa_sdk echoed this back
+    reply = requests.post(f"{stack.cfg.action_url}/webhook", json=broken, headers=stack.cfg.action_headers, timeout=30)
+    assert (reply.status_code, reply.json()) == (500, {"error": "the action failed"})
+
+
+def test_the_action_server_will_not_start_without_a_secret():
+    import subprocess
+    import sys
+
+    from bot.paths import ROOT
+
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": "/tmp"}
+    result = subprocess.run([sys.executable, "-m", "bot.action_server", "--port", "1"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "ACTION_SERVER_SECRET is not set" in result.stderr

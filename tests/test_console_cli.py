@@ -137,7 +137,8 @@ def test_logs_forget_deletes_one_person(db_url):
     for table in (EVENTS, RedFlagEvent, CallbackRequest, Annotation):
         assert _rows(db_url, table, gone) == 0
     assert _rows(db_url, EVENTS, kept) > 0
-    [entry] = audit_rows(db_url, "logs.forget", target=gone)
+    entry = audit_rows(db_url, "logs.forget")[-1]
     assert entry.actor.startswith("cli:") and json.loads(entry.detail)["callbacks"] == 1
+    assert entry.target.startswith("forgotten-") and not audit_rows(db_url, "logs.forget", target=gone)
     again = run_bot(db_url, "logs", "forget", gone)
     assert "nothing deleted" in again.stdout

@@ -35,6 +35,18 @@ def record(session: Session, actor: str, action: str, target: Optional[str] = No
     return entry
 
 
+# Actions whose target is a conversation (sender) id: for SMS and WhatsApp that id is a phone number.
+CONVERSATION_ACTIONS = ("transcript.view", "red_flag.status", "callback.status", "annotation.save", "logs.forget")
+
+
+def pseudonymise(session: Session, sender_id: str, label: str) -> int:
+    """After a forget, the audit rows that named the conversation name `label` instead: the record of who
+    looked and what was done stays, the id (perhaps a phone number) goes."""
+    return (session.query(AuditEntry)
+            .filter(AuditEntry.target == sender_id[:255], AuditEntry.action.in_(CONVERSATION_ACTIONS))
+            .update({AuditEntry.target: label}, synchronize_session=False))
+
+
 def cli_actor() -> str:
     """The actor name for command-line operations: the operating-system account that ran them."""
     try:

@@ -95,6 +95,10 @@ class ConversationFilter:
             "text": self.text or None,
         }
 
+    def describe_for_audit(self) -> Dict[str, Any]:
+        """As describe(), but a text search is recorded as made, not what was typed (names, numbers)."""
+        return {**self.describe(), "text": "(withheld)" if self.text else None}
+
 
 def _like_pattern(text: str) -> str:
     escaped = text.replace("!", "!!").replace("%", "!%").replace("_", "!_")

@@ -28,6 +28,7 @@ def make_engine(url: Any = None, future: bool = True, **engine_kwargs: Any) -> s
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA secure_delete=ON")  # deleted text is overwritten, not left in free pages
             cursor.close()
 
         return engine

@@ -105,3 +105,15 @@ class StaffSession(Base):
     created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
     last_seen_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
     ip = sa.Column(sa.String(64))
+
+
+class ForgottenConversation(Base):
+    """A conversation staff forgot, kept only as a slow salted hash of its id and the time (bot/store/forgotten.py),
+    so turns another server kept on its disk during a database outage are not stored again after the forget."""
+
+    __tablename__ = "forgotten_conversations"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    salt = sa.Column(sa.String(32), nullable=False)
+    digest = sa.Column(sa.String(64), nullable=False)
+    forgotten_at = sa.Column(sa.Float, nullable=False, index=True)  # epoch seconds, as Rasa's event timestamps

@@ -8,6 +8,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, Iterable, Iterator, List, Optional
@@ -15,7 +17,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bot.store import audit
+from bot.store import audit, forgotten
 from bot.store.conversations import EVENTS, MESSAGE_TYPES, ConversationFilter, matching_senders, message_fields
 from bot.store.models import Annotation, CallbackRequest, RedFlagEvent, utcnow
 
@@ -23,6 +25,9 @@ EXPORT_FIELDS = ("sender_id", "event_id", "time_utc", "channel", "speaker", "tex
                  "red_flags", "response")
 FORMATS = ("csv", "jsonl")
 _BATCH = 500
+
+
+logger = logging.getLogger(__name__)
 
 
 class RetentionError(ValueError):
@@ -188,6 +193,7 @@ def purge_older_than(session: Session, days: int, actor: str, ip: Optional[str] 
         order = ("annotations", "events", "red_flags", "callbacks")
         counts = {name: _delete(session, *conditions[name]) for name in order}
         counts = {name: counts[name] for name in ("events", "red_flags", "callbacks", "annotations")}
+        scrub_after_commit(session)
         audit.record(session, actor, "logs.purge", target=f"older than {days} days",
                      detail={"cutoff_utc": cutoff.isoformat(timespec="seconds"), **counts, **unresolved,
                              "held_open_conversations": held_count, "include_open": include_open}, ip=ip)
@@ -208,7 +214,11 @@ def forget_sender(session: Session, sender_id: str, actor: str, ip: Optional[str
         "annotations": _delete(session, Annotation, Annotation.sender_id == sender_id),
         "kept_during_outage": _forget_kept_turns(session, sender_id),
     }
-    audit.record(session, actor, "logs.forget", target=sender_id, detail=counts, ip=ip)
+    label = f"forgotten-{secrets.token_hex(4)}"
+    audit.pseudonymise(session, sender_id, label)
+    forgotten.remember(session, sender_id)
+    audit.record(session, actor, "logs.forget", target=label, detail=counts, ip=ip)
+    scrub_after_commit(session)
     return counts
 
 
@@ -217,6 +227,24 @@ def _forget_kept_turns(session: Session, sender_id: str) -> int:
     from bot.store.spool import TurnSpool, default_spool_folder
 
     return TurnSpool(default_spool_folder(session.get_bind().url)).forget(sender_id)
+
+
+def scrub_after_commit(session: Session) -> None:
+    """Once the deletion is committed, leave no copy in SQLite's write-ahead log: the rows are already
+    overwritten in place (PRAGMA secure_delete, bot/store/db.py), and a TRUNCATE checkpoint empties the
+    log that still holds the pages as they were. PostgreSQL reuses dead rows' space under autovacuum."""
+    engine = session.get_bind()
+    if engine.dialect.name != "sqlite":
+        return
+
+    def checkpoint(_session: Session) -> None:
+        with engine.connect() as conn:
+            busy, _, _ = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+        if busy:
+            logger.warning("the write-ahead log could not be emptied after a deletion (a reader was busy); "
+                           "it will be at the next checkpoint")
+
+    sa.event.listen(session, "after_commit", checkpoint, once=True)
 
 
 def describe_counts(counts: Dict[str, int]) -> str:

@@ -22,6 +22,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.paths import default_database_url
 from bot.store import db, migrate
+from bot.store.forgotten import forgotten_at
 from bot.store.spool import TurnSpool, default_spool_folder, events_not_stored
 from bot.store.tracker_cache import DbState, TrackerCache, mark_saved, take_saved_mark
 
@@ -133,8 +134,11 @@ class ClinicTrackerStore(SQLTrackerStore):
 
     def _store_kept_events(self, sender_id: Text, events: List[dict]) -> int:
         """Replay of one conversation kept during an outage: append what the database lacks, record its red flags."""
-        first = min((e.get("timestamp") or 0 for e in events), default=0)
         with self.session_scope() as session:
+            forgotten = forgotten_at(session, sender_id)
+            if forgotten is not None:  # staff forgot it since: only what came after the forget is stored
+                events = [e for e in events if (e.get("timestamp") or 0) > forgotten]
+            first = min((e.get("timestamp") or 0 for e in events), default=0)
             already = [data for (data,) in session.query(self.SQLEvent.data).filter(
                 self.SQLEvent.sender_id == sender_id, self.SQLEvent.timestamp >= first)]
             missing = events_not_stored(events, already)

@@ -280,7 +280,7 @@ def conversation_list(c: Console, ctx: Ctx) -> Response:
         page_number = 1
     page = conversations.list_conversations(ctx.db, flt, page=page_number)
     if flt.text:
-        audit.record(ctx.db, ctx.actor, "conversations.search", detail=flt.describe(), ip=ctx.ip)
+        audit.record(ctx.db, ctx.actor, "conversations.search", detail=flt.describe_for_audit(), ip=ctx.ip)
     return c.render(
         ctx, "conversations.html", page=page, flt=flt, errors=errors,
         page_url=lambda n: "/conversations?" + _filter_query(flt, page=n),
@@ -361,7 +361,7 @@ def export_annotations(c: Console, ctx: Ctx) -> Response:
 
 def export_conversations(c: Console, ctx: Ctx) -> Response:
     flt, _ = _filter_from_query(c, ctx)
-    audit.record(ctx.db, ctx.actor, "export.conversations", detail={"format": "csv", "filter": flt.describe()},
+    audit.record(ctx.db, ctx.actor, "export.conversations", detail={"format": "csv", "filter": flt.describe_for_audit()},
                  ip=ctx.ip)
     url = c.database_url
 

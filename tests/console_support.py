@@ -73,18 +73,25 @@ def _stop_servers_on(url: str) -> None:
         stack.stop()
 
 
-@pytest.fixture(scope="session")
-def console_url(db_url, tmp_path_factory) -> str:
+def start_console(db_url: str, tmp_path_factory, **env: str) -> Stack:
     """The real console process (`python -m bot.web.console`, as `make run` starts it) on db_url."""
     cfg = StackConfig(model=Path("unused"), database_url=db_url, console_port=free_port(),
                       log_dir=tmp_path_factory.mktemp("console-logs"),
-                      extra_env={"BOT_VAR_DIR": str(tmp_path_factory.mktemp("console-var"))})
+                      extra_env={"BOT_VAR_DIR": str(tmp_path_factory.mktemp("console-var")), **env})
     stack = Stack(cfg)
     stack.services = [s for s in stack.services if s.name == "staff console"]
     assert stack.services, "bot/web/console.py is not started by the stack"
     stack.start(timeout=90)
+    return stack
+
+
+@pytest.fixture(scope="session")
+def console_url(db_url, tmp_path_factory) -> str:
+    """The console every console test shares. All of them sign in from 127.0.0.1, so its limit of failed
+    sign-ins per address is raised (tests/test_console_login_throttle.py tests the default)."""
+    stack = start_console(db_url, tmp_path_factory, CONSOLE_LOGIN_LIMIT_PER_ADDRESS="100000")
     _SERVERS[db_url] = stack
-    yield cfg.console_url
+    yield stack.cfg.console_url
     _stop_servers_on(db_url)
 
 

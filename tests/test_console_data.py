@@ -390,15 +390,33 @@ def test_passwords_are_argon2_hashes_and_short_ones_are_refused(db_url):
             staff.create_user(s, name, password, "staff")  # duplicate
 
 
-def test_five_failures_lock_the_account_for_fifteen_minutes(db_url):
+def test_repeated_failures_lock_the_account_for_fifteen_minutes(db_url):
     name, password = _new_user(db_url)
     now = datetime(2030, 1, 1, 12, 0)
+    limit = staff.MAX_FAILED_LOGINS
     with session_scope(db_url) as s:
-        outcomes = [staff.authenticate(s, name, "wrong password!", now=now).outcome for _ in range(5)]
-        assert outcomes == ["invalid"] * 4 + ["locked"]
+        outcomes = [staff.authenticate(s, name, "wrong password!", now=now).outcome for _ in range(limit)]
+        assert outcomes == ["invalid"] * (limit - 1) + ["locked"]
         assert staff.authenticate(s, name, password, now=now + timedelta(minutes=14)).outcome == "locked"
         assert staff.authenticate(s, name, password, now=now + timedelta(minutes=16)).outcome == "ok"
         assert staff.find_user(s, name).failed_logins == 0
+
+
+def test_hashing_waits_for_a_free_slot_and_says_busy_when_none_comes(db_url, monkeypatch):
+    """argon2 takes 64 MB a hash: at most HASHING_AT_ONCE run at once, the rest wait, then give up."""
+    name, password = _new_user(db_url)
+    monkeypatch.setattr(staff, "HASHING_WAIT_SECONDS", 0.2)
+    taken = [staff._hashing_slots.acquire(timeout=5) for _ in range(staff.HASHING_AT_ONCE)]
+    try:
+        assert all(taken)
+        with session_scope(db_url) as s, pytest.raises(staff.HashingBusy):
+            staff.authenticate(s, name, password)
+    finally:
+        for _ in taken:
+            staff._hashing_slots.release()
+    with session_scope(db_url) as s:
+        assert staff.authenticate(s, name, password).ok
+        assert staff.find_user(s, name).failed_logins == 0  # a busy refusal is not a failure
 
 
 def test_a_success_resets_the_failure_count(db_url):

@@ -6,12 +6,14 @@ import csv
 import io
 import json
 import re
+from datetime import timedelta
 
 import pytest
 
 from bot.store.db import session_scope
-from bot.store.models import RedFlagEvent, StaffSession, StaffUser
+from bot.store.models import RedFlagEvent, StaffSession, StaffUser, utcnow
 from bot.store.conversations import EVENTS
+from bot.web.console import LOGIN_REFUSED
 from console_support import (STRONG_PASSWORD, ConsoleClient, add_callback, add_red_flag, add_user, audit_rows, bot,
                              console_url, db_url, new_sender, signed_in, store_conversation, token, user)
 
@@ -81,23 +83,52 @@ def test_wrong_password_is_refused_and_audited(console_url, db_url):
     assert json.loads(row.detail) == {"reason": "wrong password"} and row.ip == "127.0.0.1"
 
 
-def test_five_wrong_passwords_lock_the_account_until_an_admin_unlocks_it(console_url, db_url):
+def test_five_wrong_passwords_from_one_address_pause_that_name_until_an_admin_unlocks_it(console_url, db_url):
     client = ConsoleClient(console_url)
     name = add_user(db_url)
     for _ in range(5):
         response = client.login(name, "wrong wrong wrong")
-    assert "locked for 15 minutes" in response.text
-    response = client.login(name)  # the right password, during the lock-out
-    assert response.status_code == 401 and "locked" in response.text
-    assert len(audit_rows(db_url, "login.locked", target=name)) == 2
+        assert response.status_code == 401 and LOGIN_REFUSED in response.text
+    response = client.login(name)  # the right password, while paused: refused the same way, not checked
+    assert response.status_code == 401 and LOGIN_REFUSED in response.text
+    assert len(audit_rows(db_url, "login.failure", target=name)) == 5
+    assert len(audit_rows(db_url, "login.throttled", target=name)) == 1
+    colleague = add_user(db_url)
+    assert client.login(colleague).status_code == 303  # the name is paused, not the machine
     with session_scope(db_url) as s:
-        user_id = s.query(StaffUser).filter_by(username=name).one().id
+        user = s.query(StaffUser).filter_by(username=name).one()
+        user_id, failed = user.id, user.failed_logins
+    assert failed == 5  # far from the account-wide lock: one address cannot lock a colleague out
 
     admin = signed_in(console_url, db_url, "admin")
-    assert "locked until" in admin.get("/users").text
     assert admin.submit(f"/users/{user_id}", {"action": "unlock"}, page="/users").status_code == 303
-    assert client.login(name).status_code == 303
+    assert ConsoleClient(console_url).login(name).status_code == 303
     assert audit_rows(db_url, "user.update", target=name)[-1].actor == admin.username
+
+
+def test_signing_in_as_someone_else_ends_the_first_session(console_url, db_url):
+    client = signed_in(console_url, db_url)
+    first_cookie = client.http.cookies.get("console_session")
+    other = add_user(db_url)  # signed in, /login redirects: the token comes from the page the person is on
+    response = client.post("/login", {"username": other, "password": STRONG_PASSWORD, "csrf_token": client.csrf()})
+    assert response.status_code == 303
+    assert client.http.cookies.get("console_session") != first_cookie
+    replay = ConsoleClient(console_url)
+    replay.http.cookies.set("console_session", first_cookie)
+    assert replay.get("/conversations").status_code == 303  # to the sign-in page: that session is over
+
+
+def test_a_locked_account_and_an_unknown_name_get_the_same_answer(console_url, db_url):
+    name = add_user(db_url)
+    with session_scope(db_url) as s:
+        s.query(StaffUser).filter_by(username=name).one().locked_until = utcnow() + timedelta(minutes=10)
+    locked = ConsoleClient(console_url).login(name)
+    unknown = ConsoleClient(console_url).login("nobody-" + name)
+    wrong = ConsoleClient(console_url).login(add_user(db_url), "not the password at all")
+    assert locked.status_code == unknown.status_code == wrong.status_code == 401
+    messages = {re.search(r'role="alert">([^<]*)<', r.text).group(1) for r in (locked, unknown, wrong)}
+    assert messages == {LOGIN_REFUSED}
+    assert len(audit_rows(db_url, "login.locked", target=name)) == 1  # staff still see why
 
 
 def test_a_post_without_the_csrf_token_is_refused(console_url, db_url, conversation):

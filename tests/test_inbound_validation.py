@@ -82,3 +82,18 @@ def test_endless_runs_without_spaces_are_broken_but_words_and_links_are_kept():
 def test_a_body_at_the_limit_made_of_one_run_is_accepted_and_broken_for_the_tokenizer():
     inbound = parse_rest_body(body(sender="s", message="\U0001F600" * MAX_MESSAGE_CHARS))
     assert inbound.text.replace(" ", "") == "\U0001F600" * MAX_MESSAGE_CHARS
+
+
+def test_client_metadata_is_bounded_and_must_be_an_object():
+    """REST once stored 200 kB of metadata with every message."""
+    from bot.channels.inbound import MAX_METADATA_CHARS
+
+    for bad in ({"page": "x" * MAX_METADATA_CHARS}, ["a", "list"], "a string", 42):
+        with pytest.raises(InboundError) as err:
+            parse_rest_body(body(sender="web-1", message="hi", metadata=bad))
+        assert err.value.code == "invalid_metadata" and err.value.status == 400
+    assert parse_rest_body(body(sender="web-1", message="hi", metadata=None)).metadata is None
+    for sender in (b"NaN", b"1.5e300", b"Infinity"):
+        with pytest.raises(InboundError) as err:
+            parse_rest_body(b'{"sender": ' + sender + b', "message": "hi"}')
+        assert err.value.code == "missing_sender"

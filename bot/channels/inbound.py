@@ -15,6 +15,7 @@ MAX_MESSAGE_CHARS = 20_000  # about four printed pages; longer bodies get a clea
 # sent as "\ud83d\ude00" escapes takes 12 bytes (Python's json and requests escape by default).
 MAX_BODY_BYTES = MAX_MESSAGE_CHARS * 12 + 4096
 MAX_SENDER_CHARS = 128
+MAX_METADATA_CHARS = 4096  # what a widget sends (a page, a language); REST once kept 200 kB per message
 _SENDER_RE = re.compile(r"^[A-Za-z0-9_.:@+\-]{1,128}$")
 
 
@@ -87,8 +88,22 @@ def parse_rest_body(body: bytes) -> Inbound:
     sender = sender.strip()
     if not is_web_sender(sender):
         raise InboundError(400, "invalid_sender", f"Field 'sender' must be 1-{MAX_SENDER_CHARS} letters, digits or . _ - @, not only digits, and without ':' (an id like the widget's own).")
-    metadata = payload.get("metadata")
-    return Inbound(sender=sender, text=checked_text(payload.get("message")), metadata=metadata if isinstance(metadata, dict) else None)
+    metadata = bounded_metadata(payload.get("metadata"))
+    if payload.get("metadata") is not None and metadata is None:
+        raise InboundError(400, "invalid_metadata", f"Field 'metadata' must be a JSON object of at most {MAX_METADATA_CHARS:,} characters.")
+    return Inbound(sender=sender, text=checked_text(payload.get("message")), metadata=metadata)
+
+
+def bounded_metadata(metadata: Any) -> Optional[Dict]:
+    """Client metadata as a dict of bounded size (socket.io clients may send it as a JSON string), else None."""
+    if isinstance(metadata, str) and len(metadata) <= MAX_METADATA_CHARS:
+        try:
+            metadata = json.loads(metadata)
+        except ValueError:
+            return None
+    if not isinstance(metadata, dict) or len(json.dumps(metadata, default=str)) > MAX_METADATA_CHARS:
+        return None
+    return metadata
 
 
 def checked_text(message: Any) -> str:

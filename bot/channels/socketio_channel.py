@@ -14,42 +14,28 @@ blueprint and replaces its two handlers:
 from __future__ import annotations
 
 import inspect
-import json
 import logging
 import re
 import uuid
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Text
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
-from bot.channels.inbound import InboundError, checked_text
+from bot.channels.inbound import InboundError, bounded_metadata, checked_text
 from bot.channels.safety import failure_text
 
 logger = logging.getLogger(__name__)
 
 SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 SENDER_PREFIX = "sio-"
-MAX_METADATA_CHARS = 4096
 
 
 def session_id_for(data: Any) -> str:
     """The client's session id when it is one the server issues, else a new one."""
     requested = data.get("session_id") if isinstance(data, dict) else None
     return requested if isinstance(requested, str) and SESSION_ID.match(requested) else uuid.uuid4().hex
-
-
-def bounded_metadata(data: Dict) -> Optional[Dict]:
-    metadata = data.get("metadata")
-    if isinstance(metadata, str) and len(metadata) <= MAX_METADATA_CHARS:
-        try:
-            metadata = json.loads(metadata)
-        except ValueError:
-            return None
-    if not isinstance(metadata, dict) or len(json.dumps(metadata, default=str)) > MAX_METADATA_CHARS:
-        return None
-    return metadata
 
 
 class ClinicSocketIOInput(SocketIOInput):
@@ -86,7 +72,7 @@ class ClinicSocketIOInput(SocketIOInput):
                 return
             sender = SENDER_PREFIX + (session_id or uuid.uuid5(uuid.NAMESPACE_URL, sid).hex)
             message = UserMessage(text, RoomOutput(output, recipient), sender, input_channel=self.name(),
-                                  metadata=bounded_metadata(data))
+                                  metadata=bounded_metadata(data.get("metadata")))
             try:
                 await on_new_message(message)
             except Exception:

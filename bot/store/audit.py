@@ -15,7 +15,7 @@ from bot.store.models import AuditEntry
 
 # Every action name the product writes, so the console can offer them as a filter.
 ACTIONS = (
-    "login.success", "login.failure", "login.locked", "logout",
+    "login.success", "login.failure", "login.locked", "login.throttled", "logout",
     "conversations.search", "transcript.view", "red_flags.view", "callbacks.view", "annotations.view",
     "red_flag.status", "callback.status", "annotation.save",
     "export.conversations", "export.annotations", "export.logs",

@@ -8,9 +8,11 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import List, Optional, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -21,8 +23,13 @@ from bot.store.models import StaffSession, StaffUser, utcnow
 ROLES = ("staff", "admin")
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024  # argon2 hashes anything, but a megabyte "password" is an attack
-MAX_FAILED_LOGINS = 5
+# Account-wide, against guessing spread over many addresses; one address is stopped after five
+# (bot.web.login_throttle), so nobody can lock a colleague out from one machine.
+MAX_FAILED_LOGINS = 50
 LOCKOUT = timedelta(minutes=15)
+# argon2 takes 64 MB per hash: 24 sign-ins at once took the console from 81 to 595 MB.
+HASHING_AT_ONCE = 2
+HASHING_WAIT_SECONDS = 10
 IDLE_TIMEOUT = timedelta(minutes=30)  # automatic sign-off of an unattended screen
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
 _TOUCH_EVERY = timedelta(seconds=60)
@@ -30,10 +37,30 @@ _USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}$")
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))  # verified for unknown users, so timing reveals nothing
+_hashing_slots = threading.BoundedSemaphore(HASHING_AT_ONCE)
 
 
 class StaffError(ValueError):
     """A request about staff accounts that cannot be done (the message is shown to the person)."""
+
+
+class HashingBusy(RuntimeError):
+    """Every hashing slot stayed taken for HASHING_WAIT_SECONDS: the caller answers "busy, try again"."""
+
+
+@contextmanager
+def _hashing() -> Iterator[None]:
+    if not _hashing_slots.acquire(timeout=HASHING_WAIT_SECONDS):
+        raise HashingBusy("the console is busy")
+    try:
+        yield
+    finally:
+        _hashing_slots.release()
+
+
+def _hash(password: str) -> str:
+    with _hashing():
+        return _hasher.hash(password)
 
 
 def validate_username(username: str) -> str:
@@ -62,7 +89,7 @@ def create_user(session: Session, username: str, password: str, role: str = "sta
         raise StaffError(f"Role must be one of: {', '.join(ROLES)}.")
     if find_user(session, username):
         raise StaffError(f"A user named {username!r} already exists.")
-    user = StaffUser(username=username, password_hash=_hasher.hash(password), role=role, active=True, failed_logins=0)
+    user = StaffUser(username=username, password_hash=_hash(password), role=role, active=True, failed_logins=0)
     session.add(user)
     session.flush()
     return user
@@ -71,7 +98,7 @@ def create_user(session: Session, username: str, password: str, role: str = "sta
 def set_password(session: Session, user: StaffUser, password: str) -> None:
     """New password; existing sessions end and any lock-out is lifted."""
     validate_password(password)
-    user.password_hash = _hasher.hash(password)
+    user.password_hash = _hash(password)
     unlock(user)
     end_all_sessions(session, user.id)
 
@@ -127,13 +154,15 @@ class LoginResult:
 
 
 def authenticate(session: Session, username: str, password: str, now: Optional[datetime] = None) -> LoginResult:
-    """Check a password. Five failures in a row lock the account for 15 minutes (also against the right password)."""
+    """Check a password. MAX_FAILED_LOGINS failures in a row lock the account for 15 minutes (also against
+    the right password). Every path verifies one hash, so timing tells nothing about the account."""
     now = now or utcnow()
     user = find_user(session, username)
     if user is None or not user.active:
         _verify(_DUMMY_HASH, password)
         return LoginResult("invalid", user)
     if is_locked(user, now):
+        _verify(_DUMMY_HASH, password)
         return LoginResult("locked", user)
     if not _verify(user.password_hash, password):
         user.failed_logins = (user.failed_logins or 0) + 1
@@ -144,7 +173,7 @@ def authenticate(session: Session, username: str, password: str, now: Optional[d
         return LoginResult("invalid", user)
     unlock(user)
     if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+        user.password_hash = _hash(password)
     return LoginResult("ok", user)
 
 
@@ -152,7 +181,8 @@ def _verify(password_hash: str, password: str) -> bool:
     if len(password or "") > MAX_PASSWORD_LENGTH:
         return False
     try:
-        return _hasher.verify(password_hash, password or "")
+        with _hashing():
+            return _hasher.verify(password_hash, password or "")
     except (VerificationError, InvalidHashError):
         return False
 

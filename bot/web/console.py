@@ -32,6 +32,7 @@ from bot.paths import default_database_url
 from bot.store import annotations, audit, conversations, followup, retention, staff
 from bot.store.db import engine_for, session_scope
 from bot.store.models import CallbackRequest, RedFlagEvent, StaffSession, StaffUser
+from bot.web.login_throttle import LoginThrottle
 from bot.web.console_security import CookieJar, SecurityHeadersMiddleware, client_ip, load_secret, same_origin, tokens_match
 
 logger = logging.getLogger(__name__)
@@ -87,6 +88,7 @@ class Console:
     def __init__(self, database_url: str, secret: str, secure_cookies: bool = False, timezone_name: str = "UTC") -> None:
         self.database_url = database_url
         self.jar = CookieJar(secret, secure=secure_cookies)
+        self.throttle = LoginThrottle.from_env()
         self.tz = ZoneInfo(timezone_name)
         self.timezone_name = timezone_name
         self.env = jinja2.Environment(
@@ -167,7 +169,11 @@ class Console:
             elif role == "admin" and not ctx.is_admin:
                 response = self.error(ctx, 403, "Admins only", "Only an admin can do this.")
             else:
-                response = handler(self, ctx)
+                try:
+                    response = handler(self, ctx)
+                except staff.HashingBusy:
+                    response = self.error(ctx, 503, "Busy", "The console is busy signing other people in. "
+                                          "Wait a few seconds and try again.")
             if ctx.new_presession:
                 self.jar.set_presession(response, ctx.csrf)
             return response
@@ -197,8 +203,10 @@ class Console:
 
 # --- sign in / out -------------------------------------------------------------------------------
 
-LOCKED_MESSAGE = (f"This account is locked for {int(staff.LOCKOUT.total_seconds() // 60)} minutes after "
-                  f"{staff.MAX_FAILED_LOGINS} failed sign-ins. Try again later or ask an admin to unlock it.")
+# One answer for every refusal (unknown name, wrong password, locked account, too many tries), so the
+# page never tells which usernames exist.
+LOGIN_REFUSED = ("Wrong username or password. After repeated failures, sign-in pauses for "
+                 f"{int(staff.LOCKOUT.total_seconds() // 60)} minutes; an admin can unlock an account sooner.")
 
 
 def login_form(c: Console, ctx: Ctx) -> Response:
@@ -209,22 +217,26 @@ def login_form(c: Console, ctx: Ctx) -> Response:
 
 def login_submit(c: Console, ctx: Ctx) -> Response:
     username = ctx.field("username").strip()[:64]
-    result = staff.authenticate(ctx.db, username, ctx.field("password"))
     next_url = safe_next(ctx.field("next"))
+    if not c.throttle.allowed(ctx.ip, username):
+        audit.record(ctx.db, username or "(empty)", "login.throttled", target=username, ip=ctx.ip)
+        return c.render(ctx, "login.html", status_code=401, next=next_url, error=LOGIN_REFUSED, username=username)
+    result = staff.authenticate(ctx.db, username, ctx.field("password"))
     if result.ok:
+        c.throttle.clear_name(username)
+        staff.end_session(ctx.db, c.jar.session_token(ctx.request) or "")  # a browser holds one session
         token, _ = staff.start_session(ctx.db, result.user, ctx.ip)
         audit.record(ctx.db, result.user.username, "login.success", target=username, ip=ctx.ip)
         response = c.redirect(next_url)
         c.jar.set_session(response, token)
         return response
+    c.throttle.failed(ctx.ip, username)
     if result.outcome == "locked":
         audit.record(ctx.db, username or "(empty)", "login.locked", target=username, ip=ctx.ip)
-        error = LOCKED_MESSAGE
     else:
         reason = "unknown or disabled user" if result.user is None or not result.user.active else "wrong password"
         audit.record(ctx.db, username or "(empty)", "login.failure", target=username, detail={"reason": reason}, ip=ctx.ip)
-        error = "Wrong username or password."
-    return c.render(ctx, "login.html", status_code=401, next=next_url, error=error, username=username)
+    return c.render(ctx, "login.html", status_code=401, next=next_url, error=LOGIN_REFUSED, username=username)
 
 
 def logout(c: Console, ctx: Ctx) -> Response:
@@ -405,6 +417,7 @@ def user_update(c: Console, ctx: Ctx) -> Response:
             staff.set_active(ctx.db, user, action == "activate")
         elif action == "unlock":
             staff.unlock(user)
+            c.throttle.clear_name(user.username)
         else:
             return c.redirect("/users", "Unknown action.", "error")
     except staff.StaffError as e:

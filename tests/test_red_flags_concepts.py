@@ -124,6 +124,17 @@ def tier_and_categories(detector, text):
     ("keep thinking of walking in front of a bus on the way home", "CRISIS", "suicidal_thoughts"),
     ("he texted 'see you on the other side' and switched his phone off", "CRISIS", "suicidal_thoughts"),
     ("I sit with a razor in my hand and think about it", "CRISIS", "suicidal_thoughts"),
+    # a means and what it would take, without a word for death
+    ("I've worked out how many of my oxys would be enough", "CRISIS", "suicidal_thoughts"),
+    ("one step off that bridge and it would all be over", "CRISIS", "suicidal_thoughts"),
+    ("she rang me on the phone and said she has been saving her morphine", "CRISIS", "suicidal_thoughts"),
+    # one leg or foot, started or getting weaker, in lay, chart and Spanish words
+    ("since Tuesday my right foot flops down when I step", "URGENT", "leg_weakness_one"),
+    ("L5 dermatome numbness on the left, onset this morning", "URGENT", "leg_weakness_one"),
+    ("la pierna derecha está cada vez más débil, no puedo levantar el pie bien", "URGENT", "leg_weakness_one"),
+    # both feet in Spanish ("pies" is not the English plural of pie)
+    ("a mi abuela se le caen los pies y ya no los puede levantar", "EMERGENCY", "leg_weakness_both"),
+    ("I fell off the ladder and now I can't feel either leg", "EMERGENCY", "leg_weakness_both"),
 ])
 def test_an_unseen_combination_of_known_concepts_fires(detector, text, tier, category):
     found_tier, categories = tier_and_categories(detector, text)
@@ -182,6 +193,15 @@ def test_an_unseen_combination_of_known_concepts_fires(detector, text, tier, cat
     "our corgi's back legs gave out last week, vet thinks it's a disc",
     "in the film I watched the hero can't feel his legs after the crash",
     "worked with a cauda equina patient on my ward today, scary stuff",
+    # advice or warnings quoted back, a dream, a thing with a bladder, walking the dog, a season ago
+    "the surgeon told me ring 911 for sudden chest pain, none so far, when can I drive?",
+    "the leaflet warned tramadol may cause trouble peeing but I've been fine",
+    "had a nightmare that I couldn't move my legs, freaked me out",
+    "the football bladder has a leak, the kids are gutted",
+    "I can't walk my puppy yet, she pulls too hard for my back",
+    "my legs went numb for an hour after the block in the summer, it wore off",
+    "la llave del baño está goteando otra vez",
+    "no siento nada raro en las piernas, estoy bien",
 ])
 def test_idioms_other_subjects_and_quoted_advice_are_no_red_flag(detector, text):
     assert detector.detect(text).tier is None, (text, tier_and_categories(detector, text))
@@ -218,6 +238,12 @@ def test_a_not_that_belongs_to_one_symptom_does_not_negate_the_next(detector):
     ("a spot of bother with my bladder this week", "bladder_control"),
     ("toilet business has been a problem since the op", "bladder_control"),
     ("I'm sick of all of it", "suicidal_thoughts"),
+    ("something is going on at my scar, not sure what", "wound_problem"),
+    ("feeling a bit warm, not sure it's a temperature", "wound_problem"),   # the urgent question names fever too
+    ("my breathing feels odd this evening", "chest_or_breathing"),
+    ("my head's been pounding since the epidural yesterday", "positional_headache"),
+    ("kind of numb in places, can't say where", "leg_weakness_both"),   # the emergency question names every place
+    ("algo raro ahí abajo desde ayer", "saddle_numbness"),
 ])
 def test_a_vague_sign_asks_one_question(detector, text, category):
     d = detector.detect(text)
@@ -230,7 +256,10 @@ def test_a_vague_sign_asks_one_question(detector, text, category):
                                   "I'd rather rest here and see the GP on Monday morning", "please forget what I said earlier",
                                   "mi papá dice que es el cansancio", "no te preocupes, ya estoy acostumbrado",
                                   "can I skip calling and just rest?", "let's give it a few hours and see",
-                                  "could the doctor just call in a prescription instead?"])
+                                  "could the doctor just call in a prescription instead?",
+                                  "it's probably a fluke, I'll raise it at my next appointment",
+                                  "I can self cath at home, I've done it before",
+                                  "do we really have to go in tonight?"])
 def test_refusal_and_minimising_are_recognised(detector, text):
     d = detector.detect(text)
     assert d.pushback and d.tier is None, text

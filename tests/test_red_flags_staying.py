@@ -185,3 +185,37 @@ def test_a_callback_request_while_a_crisis_is_open_keeps_the_crisis_line_first(c
     assert chat.responses(sender, "can someone from the clinic phone me tomorrow about my meds?") == [
         "utter_red_flag_crisis_again", "utter_ask_callback_name",
     ]
+
+
+def test_an_emergency_after_a_crisis_keeps_the_crisis_line_in_its_reply(chat, database_url, clinic_values):
+    sender = chat.new_sender("stay-emergency-after-crisis")
+    assert chat.responses(sender, "honestly I don't want to be alive anymore") == CRISIS
+    replies = chat.send(sender, "and now I've wet myself without feeling it")
+    assert [m["metadata"]["response"] for m in replies] == EMERGENCY
+    assert replies[-1]["text"].startswith("You told me earlier that you may be thinking about ending your life.")
+    assert clinic_values["crisis_line"] in replies[-1]["text"]
+    assert tiers(database_url, sender) == [("CRISIS", "suicidal_thoughts"), ("EMERGENCY", "bladder_control")]
+
+
+def test_an_emergency_without_a_crisis_before_it_has_no_crisis_line(chat, clinic_values):
+    replies = chat.send(chat.new_sender("stay-emergency-alone"), "I've wet myself without feeling it twice today")
+    assert [m["metadata"]["response"] for m in replies] == EMERGENCY
+    assert clinic_values["crisis_line"] not in replies[-1]["text"]
+
+
+@pytest.mark.parametrize("report, answer", [
+    # minimising by how often, keeping it for a routine visit
+    ("I haven't been able to pee since last night", "it's probably a fluke, I'll raise it at my next appointment"),
+    # doing it themselves instead
+    ("my bladder is full and nothing comes out since this morning", "I can self cath at home, I've done it before"),
+    # a question about the word in the reply, with "do I really have to go?"
+    ("my bum and groin have gone numb since lunch", "what is cauda equina? do I really need to go in tonight?"),
+])
+def test_minimising_after_the_emergency_reply_gets_the_instruction_again(chat, report, answer):
+    sender = chat.new_sender("stay-minimise")
+    assert chat.conversation(sender, [report, answer]) == [EMERGENCY, EMERGENCY_AGAIN]
+
+
+def test_a_vague_urgent_sign_gets_the_question_that_names_every_urgent_sign(chat):
+    texts = chat.texts(chat.new_sender("stay-urgent-question"), "something is going on at my scar, not sure what")
+    assert len(texts) == 1 and "fever" in texts[0] and "one leg" in texts[0] and "calf" in texts[0] and "headache" in texts[0]

@@ -62,6 +62,10 @@ class ContextSettings:
     clause_start_words: frozenset
     subject_words: frozenset
     clause_joiners: frozenset
+    object_prepositions: frozenset
+    determiners: frozenset
+    manner_words: frozenset
+    story_words: frozenset
 
     @classmethod
     def from_yaml(cls, ctx: Dict, canonical) -> "ContextSettings":
@@ -82,6 +86,10 @@ class ContextSettings:
             clause_start_words=words("clause_start_words"),
             subject_words=words("subject_words"),
             clause_joiners=words("clause_joiners"),
+            object_prepositions=words("object_prepositions"),
+            determiners=words("determiners"),
+            manner_words=words("manner_words"),
+            story_words=words("story_words"),
         )
 
 
@@ -106,6 +114,17 @@ class MessageContext:
             kind: [s for s in triggers.get(kind, []) if kind in ("pseudo_negation", "interjection_no") or not _overlaps_any(s, ignored)]
             for kind in TRIGGER_KINDS
         }
+        self.triggers["other_subject_before"] = [s for s in self.triggers["other_subject_before"] if not self._object_of_preposition(s[0])]
+
+    def _object_of_preposition(self, start: int) -> bool:
+        """"on the phone", "off the roof": the animal or thing is where or how, not who has the symptom
+        (a story stays someone else's: "in the film the hero can't walk")."""
+        if self.norms[start] in self.settings.story_words:
+            return False
+        i = start - 1
+        while i >= 0 and self.norms[i] in self.settings.determiners:
+            i -= 1
+        return i >= 0 and self.norms[i] in self.settings.object_prepositions
 
     @property
     def has_cue(self) -> bool:
@@ -190,7 +209,9 @@ class MessageContext:
             self._before("negation_before", start, s.window_before) or self._before("negation_adjacent", start, 0)
         ):
             return NEGATED
-        if self._after("negation_after", end, s.window_after):
+        after = self._after("negation_after", end, s.window_after)
+        manner = after and after[0] == end and all(self.norms[i] in s.manner_words for i in range(*after))
+        if after and not (inner_negation and manner):
             return NEGATED
         if resolved_rules_out and self._after("resolved_after", end, s.window_after + 3, same_clause=False):
             return RESOLVED

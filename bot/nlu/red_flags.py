@@ -53,6 +53,16 @@ READ_INSTEAD_THRESHOLD = 0.15
 NOT_READ_INSTEAD = ("red_flag_", "nlu_fallback", "symptom_check")
 
 
+QUESTION_OPENERS = ("what", "how", "can", "could", "will", "would", "does", "do", "is", "are", "should", "why",
+                    "when", "which", "may", "has", "have", "qué", "que", "cómo", "como", "puede", "es", "cuándo", "cuando")
+
+
+def _worded_as_question(text: str) -> bool:
+    """"I'm just done. Done with all of it." is no question about a treatment, however the classifier reads it."""
+    words = text.lower().split()
+    return "?" in text or "¿" in text or bool(words and words[0].strip(",.") in QUESTION_OPENERS)
+
+
 def read_instead(message: Message, threshold: float = READ_INSTEAD_THRESHOLD, skip: tuple = NOT_READ_INSTEAD) -> None:
     """Keeps the classifier's likeliest other reading of a message about to be read as something that
     needs context ("never mind, what's your email?" as a refusal): with no red flag open, or no treatment
@@ -108,7 +118,7 @@ class RedFlagDetector(MessageComponent):
             "net_question_threshold": 0.35,
             # ...or, in a message with a negation, time or question cue, from this one
             "net_cue_question_threshold": 0.7,
-            # in such a message it still decides an emergency this sure: its training holds the
+            # in such a message it still decides an emergency (or an urgent sign) this sure: its training holds the
             # negated and past look-alikes, and an emergency told as a question ("is it normal that
             # it feels like I'm sitting on nothing?") must not wait for a yes
             "net_cue_emergency_threshold": 0.95,
@@ -162,7 +172,7 @@ class RedFlagDetector(MessageComponent):
         if tier is not None:
             self._set_intent(message, INTENT_FOR_TIER[tier.split("+")[0]])
             self._add_entities(message, detection, tier, text, language)
-        elif detection.term_question:  # "what is cauda equina syndrome?": the answer, no red flag
+        elif detection.term_question and not pushback:  # "what is cauda equina?": the answer, no red flag
             self._set_intent(message, TERM_QUESTION_INTENT)
         elif detection.unsure and not self._mood_word_in_a_question(detection, message):
             category = self.matcher.categories[detection.unsure[0]]
@@ -257,7 +267,7 @@ class RedFlagDetector(MessageComponent):
                 # emergency it is nearly sure of ("neither leg will hold me" negates nothing)
                 if detection.findings or detection.unsure:
                     continue
-                if tier == "EMERGENCY" and score >= self.config["net_cue_emergency_threshold"]:
+                if tier in ("EMERGENCY", "URGENT") and score >= self.config["net_cue_emergency_threshold"]:
                     decided.append(tier)
                 elif score >= self.config["net_cue_question_threshold"]:
                     questions.append(tier)
@@ -283,7 +293,7 @@ class RedFlagDetector(MessageComponent):
         slow my recovery?") is answered, not met with the crisis question; a vague physical sign still
         asks."""
         tiers = {self.matcher.categories[name].tier for name in detection.unsure}
-        return tiers == {"CRISIS"} and self._education_question(message)
+        return tiers == {"CRISIS"} and _worded_as_question(message.get(TEXT) or "") and self._education_question(message)
 
     def _going(self, message: Message, scores: Dict[str, float]) -> bool:
         """"Right, fine, my neighbour will drive me": the classifier reads going or calling, and the
@@ -352,6 +362,8 @@ class RedFlagDetector(MessageComponent):
         # the tier the conversation stays with, and who it is about (the reply's wording)
         entities.append(_entity("red_flag_open", top.lower(), start, end))
         entities.append(_entity("red_flag_person", "other" if detection.third_person else "self", start, end))
+        if "CRISIS" in tier:
+            entities.append(_entity("crisis_told", "yes", start, end))
         self._replace_entities(message, entities)
 
     @staticmethod

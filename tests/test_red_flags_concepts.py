@@ -135,6 +135,13 @@ def tier_and_categories(detector, text):
     # both feet in Spanish ("pies" is not the English plural of pie)
     ("a mi abuela se le caen los pies y ya no los puede levantar", "EMERGENCY", "leg_weakness_both"),
     ("I fell off the ladder and now I can't feel either leg", "EMERGENCY", "leg_weakness_both"),
+    ("my wife says she keeps thinking about injecting all her insulin at once", "CRISIS", "suicidal_thoughts"),
+    ("honestly dont wana be hear no more", "CRISIS", "suicidal_thoughts"),
+    ("Since Sunday night he has not passed water although he keeps trying", "EMERGENCY", "urinary_retention"),
+    # a question, then the person's own report: "happened to me", "mine started"
+    ("is it common to lose feeling in your groin after an injection? happened to me twice today", "EMERGENCY", "saddle_numbness"),
+    # worse up, better flat, in other words
+    ("my head pounds when I'm up and about and eases the minute I lie down", "URGENT", "positional_headache"),
 ])
 def test_an_unseen_combination_of_known_concepts_fires(detector, text, tier, category):
     found_tier, categories = tier_and_categories(detector, text)
@@ -202,6 +209,10 @@ def test_an_unseen_combination_of_known_concepts_fires(detector, text, tier, cat
     "my legs went numb for an hour after the block in the summer, it wore off",
     "la llave del baño está goteando otra vez",
     "no siento nada raro en las piernas, estoy bien",
+    "had cauda equina surgery back in 2019 and everything came back, now it's just the chronic ache",
+    "my cousin had cauda equina last year, is that why my GP sent me here?",
+    "the nurse said sudden breathlessness is an emergency, I'm fine though, how long is recovery?",
+    "I can't stand my physio's music, can I change the time?",
 ])
 def test_idioms_other_subjects_and_quoted_advice_are_no_red_flag(detector, text):
     assert detector.detect(text).tier is None, (text, tier_and_categories(detector, text))
@@ -244,6 +255,10 @@ def test_a_not_that_belongs_to_one_symptom_does_not_negate_the_next(detector):
     ("my head's been pounding since the epidural yesterday", "positional_headache"),
     ("kind of numb in places, can't say where", "leg_weakness_both"),   # the emergency question names every place
     ("algo raro ahí abajo desde ayer", "saddle_numbness"),
+    ("my waterworks are acting up a bit", "bladder_control"),
+    ("peeing small amounts often since yesterday", "urinary_retention"),
+    ("both feet tingling since this morning", "leg_weakness_both"),
+    ("creo que tengo algo de temperatura, no tengo termómetro", "wound_problem"),
 ])
 def test_a_vague_sign_asks_one_question(detector, text, category):
     d = detector.detect(text)
@@ -259,7 +274,8 @@ def test_a_vague_sign_asks_one_question(detector, text, category):
                                   "could the doctor just call in a prescription instead?",
                                   "it's probably a fluke, I'll raise it at my next appointment",
                                   "I can self cath at home, I've done it before",
-                                  "do we really have to go in tonight?"])
+                                  "do we really have to go in tonight?",
+                                  "no need for the ER, I'll book an outpatient scan for Tuesday"])
 def test_refusal_and_minimising_are_recognised(detector, text):
     d = detector.detect(text)
     assert d.pushback and d.tier is None, text

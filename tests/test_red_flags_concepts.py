@@ -142,6 +142,18 @@ def tier_and_categories(detector, text):
     ("is it common to lose feeling in your groin after an injection? happened to me twice today", "EMERGENCY", "saddle_numbness"),
     # worse up, better flat, in other words
     ("my head pounds when I'm up and about and eases the minute I lie down", "URGENT", "positional_headache"),
+    ("splitting headache the minute I stand, fine when I lie flat", "URGENT", "positional_headache"),
+    ("she said she'd grab the rifle from the attic and be done with it", "CRISIS", "suicidal_thoughts"),
+    ("I'm swallowing every tablet I've got tonight", "CRISIS", "suicidal_thoughts"),
+    ("seriously thinking of topping myself", "CRISIS", "suicidal_thoughts"),
+    # both legs told one at a time
+    ("my left leg went numb on Monday and now the right one is numb too", "EMERGENCY", "leg_weakness_both"),
+    ("no e podido hacer pipi desde anoche", "EMERGENCY", "urinary_retention"),
+    ("does surgery make you unable to feel the toilet seat? asking because I can't", "EMERGENCY", "saddle_numbness"),
+    ("a veces se me escapa solita y no me doy cuenta", "EMERGENCY", "bladder_control"),
+    ("calf on the right is swollen and sore, the left one is fine", "URGENT", "calf_clot"),
+    # a story dated years ago that comes back to now
+    ("in 2019 I had my op and now since yesterday I can't feel my legs", "EMERGENCY", "leg_weakness_both"),
 ])
 def test_an_unseen_combination_of_known_concepts_fires(detector, text, tier, category):
     found_tier, categories = tier_and_categories(detector, text)
@@ -213,6 +225,10 @@ def test_an_unseen_combination_of_known_concepts_fires(detector, text, tier, cat
     "my cousin had cauda equina last year, is that why my GP sent me here?",
     "the nurse said sudden breathlessness is an emergency, I'm fine though, how long is recovery?",
     "I can't stand my physio's music, can I change the time?",
+    "In 2015 I had a discectomy and afterwards, for a couple of days in hospital, I couldn't pee and needed a catheter; I'm here about nerve pain",
+    "the numbness down below I had before the decompression went away after it",
+    "can I book a bladder ultrasound with you?",
+    "I can't get up a ladder yet, when can I clean the gutters?",
 ])
 def test_idioms_other_subjects_and_quoted_advice_are_no_red_flag(detector, text):
     assert detector.detect(text).tier is None, (text, tier_and_categories(detector, text))
@@ -258,6 +274,8 @@ def test_a_not_that_belongs_to_one_symptom_does_not_negate_the_next(detector):
     ("my waterworks are acting up a bit", "bladder_control"),
     ("peeing small amounts often since yesterday", "urinary_retention"),
     ("both feet tingling since this morning", "leg_weakness_both"),
+    ("my waterworks are a bit iffy", "bladder_control"),
+    ("a little leaking when I sneeze, not sure if it's new", "bladder_control"),
     ("creo que tengo algo de temperatura, no tengo termómetro", "wound_problem"),
 ])
 def test_a_vague_sign_asks_one_question(detector, text, category):

@@ -41,12 +41,13 @@ THIRD_PERSON_PRONOUNS = frozenset({"he", "she", "it", "him", "her", "his", "its"
 CUE_KINDS = (
     "negation_before", "negation_after", "resolved_after", "historical_before", "historical_after",
     "hypothetical_question", "hypothetical_topic", "classifier_veto", "other_subject_before", "quoted_advice",
+    "historical_sentence",
 )
 TRIGGER_KINDS = (
     "negation_before", "negation_adjacent", "negation_after", "resolved_after", "pseudo_negation", "interjection_no",
     "historical_before", "historical_after", "recurrence",
     "hypothetical_question", "hypothetical_topic", "self_report", "classifier_veto", "other_subject_before",
-    "quoted_advice",
+    "quoted_advice", "historical_sentence", "present_time",
 )
 
 
@@ -215,7 +216,8 @@ class MessageContext:
             return NEGATED
         if resolved_rules_out and self._after("resolved_after", end, s.window_after + 3, same_clause=False):
             return RESOLVED
-        if self._before("historical_before", start, s.historical_window) or self._after("historical_after", end, s.historical_window):
+        if self._before("historical_before", start, s.historical_window) or self._after("historical_after", end, s.historical_window) \
+                or self._earlier_in_sentence("historical_sentence", start):
             if not any(ts >= end for ts, _ in self.triggers["recurrence"]):
                 return HISTORICAL
         if self._before("other_subject_before", start, s.hypothetical_window) or self._animal_told_of(start):
@@ -225,6 +227,16 @@ class MessageContext:
             if not self.triggers["self_report"]:
                 return HYPOTHETICAL
         return None
+
+    def _earlier_in_sentence(self, kind: str, start: int) -> bool:
+        """A date that opens a long story ("In 2016 I had my first laminectomy and afterwards ... couldn't
+        pee for two days") dates everything after it in the sentence, however many clauses later."""
+        for ts, te in self.triggers[kind]:
+            if ts < start and self.same_sentence(ts, start):
+                # "...in 2019 I had my op and now since yesterday I can't feel my legs": today again
+                if not any(te <= ps < start for ps, _ in self.triggers["present_time"]):
+                    return True
+        return False
 
     def _animal_told_of(self, start: int) -> bool:
         """"My dog had back surgery and now he can't pee": an animal earlier in the sentence is what

@@ -243,6 +243,24 @@ def test_annotations_export_as_rasa_nlu_yaml_that_rasa_reads(db_url):
     assert len(audit_rows(db_url, "annotation.save", target=sender)) == 3
 
 
+def test_any_stored_text_exports_as_csv_and_yaml_that_parse(db_url):
+    """A NUL byte once broke the CSV export for everyone and made the annotations YAML unreadable."""
+    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
+
+    word = token()
+    sender = new_sender()
+    store_conversation(db_url, sender, [user(f"{word} my\x00 back\x1b[31m hurts\x07", "greet", 0.4), bot("Hello!")])
+    [event_id] = [t.event_id for t in _turns(db_url, sender) if t.kind == "user"]
+    with session_scope(db_url) as s:
+        annotations.save(s, sender, event_id, "greet", "ann", intents=["greet"])
+        text = "".join(retention.csv_chunks(retention.export_messages(s, ConversationFilter(text=word))))
+        nlu = annotations.nlu_yaml(s)
+    [row, _] = list(csv.DictReader(io.StringIO(text)))
+    assert row["text"] == f"{word} my back[31m hurts"
+    examples = {(m.get("intent"), m.get("text")) for m in RasaYAMLReader().reads(nlu).intent_examples}
+    assert ("greet", f"{word} my back[31m hurts") in examples
+
+
 def test_annotation_choices_are_the_domain_intents():
     names = annotations.known_intents()
     assert "greet" in names and "nlu_fallback" not in names

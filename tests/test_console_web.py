@@ -351,3 +351,23 @@ def test_admin_forgets_and_purges_from_the_console(console_url, db_url, conversa
     assert "Purged: 0 events" in admin.get("/retention").text
     row = audit_rows(db_url, "logs.purge", actor=admin.username)[-1]
     assert row.target == "older than 3650 days" and row.ip == "127.0.0.1"
+
+
+def test_huge_numbers_and_dates_get_a_message_not_a_server_error(console_url, db_url):
+    """Page numbers, ids, dates and purge days past any sensible range once answered HTTP 500."""
+    admin = signed_in(console_url, db_url, "admin")
+    huge = "9" * 30
+    for path in (f"/conversations?page={huge}", f"/audit?page={huge}", "/conversations?page=-3", "/audit?page=abc"):
+        response = admin.get(path)
+        assert response.status_code == 400 and "Page must be a whole number from 1 to 10,000." in response.text, path
+    listing = admin.get("/conversations?from=9999-12-31&to=0001-01-01")
+    assert listing.status_code == 200
+    assert "From date &#39;9999-12-31&#39; is outside 2000-2100; it was ignored." in listing.text
+    assert "To date &#39;0001-01-01&#39; is outside 2000-2100; it was ignored." in listing.text
+    status = admin.submit(f"/red-flags/{huge}/status", {"status": "acknowledged"}, page="/red-flags")
+    assert status.status_code == 303
+    assert "That item no longer exists" in admin.get(status.headers["location"]).text
+    user = admin.submit(f"/users/{huge}", {"action": "unlock"}, page="/users")
+    assert user.status_code == 303 and "No such user." in admin.get(user.headers["location"]).text
+    purge = admin.submit("/retention/purge", {"days": huge, "confirm": "PURGE"}, page="/retention")
+    assert purge.status_code == 303 and "from 1 to 36,500 (100 years)" in admin.get(purge.headers["location"]).text

@@ -92,3 +92,15 @@ def test_one_enormous_word_is_answered_and_the_server_survives(stack, chat, unit
     rasa = next(s for s in stack.services if s.name == "rasa server")
     assert rasa.process.poll() is None
     still_serving(chat)
+
+
+def test_the_chat_page_never_takes_the_rasa_address_from_the_host_header(stack):
+    """A forged Host once pointed the page's widget, its CSP and the widget config at another server."""
+    forged = {"Host": "attacker.example:8080"}
+    page = requests.get(stack.cfg.web_url + "/", headers=forged, timeout=30)
+    config = requests.get(stack.cfg.web_url + "/widget/config.json", headers=forged, timeout=30)
+    assert page.status_code == config.status_code == 200
+    assert "attacker.example" not in page.text and "attacker.example" not in page.headers["content-security-policy"]
+    assert "attacker.example" not in config.json()["rasaUrl"]
+    assert config.json()["rasaUrl"] == stack.cfg.rasa_url.rstrip("/")
+    assert page.headers["cache-control"] == "no-cache"

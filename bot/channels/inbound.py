@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any, Dict, Optional
+
+from bot.printable import printable
 
 MAX_MESSAGE_CHARS = 20_000  # about four printed pages; longer bodies get a clear 413
 # The limit is in characters. Before decoding, allow the largest JSON form of that many: an emoji
@@ -64,8 +65,7 @@ def break_long_runs(text: str) -> str:
 
 def clean_text(text: str) -> str:
     """Normalise Unicode and drop control characters (keeping newlines and tabs)."""
-    text = unicodedata.normalize("NFC", text)
-    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C" or ch == "\u200d").strip()
+    return printable(text).strip()
 
 
 def parse_rest_body(body: bytes) -> Inbound:

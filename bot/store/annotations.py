@@ -9,6 +9,7 @@ import yaml
 from sqlalchemy.orm import Session
 
 from bot.paths import ROOT
+from bot.printable import printable
 from bot.store import audit
 from bot.store.conversations import user_message
 from bot.store.models import Annotation, utcnow
@@ -49,7 +50,7 @@ def save(session: Session, sender_id: str, event_id: int, correct_intent: str, a
     if annotation is None:
         annotation = Annotation(sender_id=sender_id, event_id=event_id)
         session.add(annotation)
-    annotation.message_text = message["text"]
+    annotation.message_text = printable(message["text"])  # PostgreSQL text holds no NUL
     annotation.predicted_intent = message["intent"]
     annotation.correct_intent = correct_intent
     annotation.annotated_by = actor
@@ -64,8 +65,9 @@ def list_all(session: Session, limit: int = 500) -> List[Annotation]:
 
 
 def _example(text: str) -> str:
-    """One training example on one line (Rasa's `examples` block is one example per line)."""
-    return " ".join(text.split())
+    """One training example on one line (Rasa's `examples` block is one example per line), without the
+    control characters YAML refuses."""
+    return " ".join(printable(text).split())
 
 
 def nlu_yaml(session: Session) -> str:

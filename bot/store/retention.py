@@ -17,6 +17,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bot.printable import printable
 from bot.store import audit, forgotten
 from bot.store.conversations import EVENTS, MESSAGE_TYPES, ConversationFilter, matching_senders, message_fields
 from bot.store.models import Annotation, CallbackRequest, RedFlagEvent, utcnow
@@ -86,9 +87,12 @@ def _export_row(row, channel_of: Dict[str, str], labels: Dict[tuple, List[str]])
 
 
 def _csv_cell(value: Any) -> Any:
-    """Spreadsheets run cells that start with = + - @ as formulas; a leading quote keeps them text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
+    """Spreadsheets run cells that start with = + - @ as formulas; a leading quote keeps them text.
+    Any stored text is exported: control characters (a NUL stops the csv writer) are left out."""
+    if isinstance(value, str):
+        value = printable(value)
+        if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+            return "'" + value
     return "" if value is None else value
 
 
@@ -146,6 +150,9 @@ def _count(session: Session, model_or_table, condition) -> int:
     return session.execute(sa.select(sa.func.count()).select_from(table).where(condition)).scalar_one()
 
 
+MAX_DAYS = 36_500  # more would overflow the date arithmetic (it once answered HTTP 500)
+
+
 def purge_older_than(session: Session, days: int, actor: str, ip: Optional[str] = None,
                      now: Optional[datetime] = None, dry_run: bool = False,
                      include_open: bool = False) -> Dict[str, int]:
@@ -155,8 +162,8 @@ def purge_older_than(session: Session, days: int, actor: str, ip: Optional[str] 
     retention job must never discard an emergency nobody has followed up), unless include_open.
     Returns how many rows of each kind were (or, with dry_run, would be) deleted, how many
     conversations were held back, and how many deleted red flags and callbacks were never closed."""
-    if not isinstance(days, int) or days < 1:
-        raise RetentionError("--older-than must be a whole number of days, at least 1.")
+    if not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
+        raise RetentionError(f"--older-than must be a whole number of days, from 1 to {MAX_DAYS:,} (100 years).")
     cutoff = (now or utcnow()) - timedelta(days=days)  # naive UTC, like the product tables
     cutoff_epoch = cutoff.replace(tzinfo=timezone.utc).timestamp()
     held = sa.union(

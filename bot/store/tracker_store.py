@@ -165,10 +165,22 @@ class ClinicTrackerStore(SQLTrackerStore):
                 "timestamp": data.get("timestamp"),
                 "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
                 "action_name": data.get("name"),
-                "data": json.dumps(data),
+                "data": json.dumps(_storable(data)),
             }
             for event, data in zip(events, datas)
         ])
+
+
+def _storable(value: Any) -> Any:
+    """The event without NUL characters: PostgreSQL cannot turn a JSON "\\u0000" into text, so one such
+    message broke every staff search and export (channels drop them; this holds for any other writer)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {k: _storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    return value
 
 
 def _run_hooks(session: Any, tracker: DialogueStateTracker, new_events: List[Any]) -> None:

@@ -13,7 +13,7 @@ import argparse
 import os
 from pathlib import Path
 from typing import Any, Dict
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import yaml
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -37,16 +37,12 @@ def widget_text(values: Dict[str, str]) -> Dict[str, str]:
     return {key: str(value).format(**values) for key, value in raw.items()}
 
 
-def public_rasa_url(rasa_url: str, request: Request) -> str:
-    """Where a browser reaches the Rasa server: RASA_PUBLIC_URL, else the Rasa port on this page's host."""
+def public_rasa_url(rasa_url: str) -> str:
+    """Where a browser reaches the Rasa server: RASA_PUBLIC_URL, else the address this server was given.
+    Never the request's Host header: a forged Host once pointed the page, its CSP and the widget's
+    config at another server (and a cache could keep that page for other people)."""
     configured = os.environ.get("RASA_PUBLIC_URL", "").strip()
-    if configured:
-        return configured.rstrip("/")
-    parts = urlsplit(rasa_url)
-    if parts.hostname in ("127.0.0.1", "localhost", "0.0.0.0") and request.url.hostname:
-        port = f":{parts.port}" if parts.port else ""
-        return urlunsplit((parts.scheme, f"{request.url.hostname}{port}", parts.path, "", "")).rstrip("/")
-    return rasa_url.rstrip("/")
+    return (configured or rasa_url).rstrip("/")
 
 
 def widget_config(values: Dict[str, str], text: Dict[str, str], rasa_url: str) -> Dict[str, Any]:
@@ -77,13 +73,16 @@ def create_app(rasa_url: str) -> Starlette:
     text = widget_text(values)
     templates = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
 
-    async def index(request: Request) -> Response:
-        url = public_rasa_url(rasa_url, request)
-        page = templates.get_template("clinic_page.html").render(clinic=values, text=text, rasa_url=url)
-        return HTMLResponse(page, headers=_security_headers(url))
+    url = public_rasa_url(rasa_url)
+    page = templates.get_template("clinic_page.html").render(clinic=values, text=text, rasa_url=url)
+    # revalidated on every visit: clinic.yml may change, and a shared cache must not serve a stale page
+    page_headers = {**_security_headers(url), "Cache-Control": "no-cache"}
 
-    async def config(request: Request) -> Response:
-        body = widget_config(values, text, public_rasa_url(rasa_url, request))
+    async def index(_: Request) -> Response:
+        return HTMLResponse(page, headers=page_headers)
+
+    async def config(_: Request) -> Response:
+        body = widget_config(values, text, url)
         return JSONResponse(body, headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "no-cache"})
 
     async def healthz(_: Request) -> Response:

@@ -171,6 +171,8 @@ class Console:
             else:
                 try:
                     response = handler(self, ctx)
+                except BadRequest as e:
+                    response = self.error(ctx, 400, "Bad request", str(e))
                 except staff.HashingBusy:
                     response = self.error(ctx, 503, "Busy", "The console is busy signing other people in. "
                                           "Wait a few seconds and try again.")
@@ -265,6 +267,10 @@ def _filter_from_query(c: Console, ctx: Ctx) -> tuple:
                 dates[key] = date.fromisoformat(raw)
             except ValueError:
                 errors.append(f"{label} date {raw!r} is not a date like 2024-05-31; it was ignored.")
+                continue
+            if not DATE_YEARS[0] <= dates[key].year <= DATE_YEARS[1]:
+                dates[key] = None
+                errors.append(f"{label} date {raw!r} is outside {DATE_YEARS[0]}-{DATE_YEARS[1]}; it was ignored.")
     flt = conversations.ConversationFilter(
         badges=badges, date_from=dates["from"], date_to=dates["to"], text=ctx.param("q").strip()[:200],
         timezone=c.timezone_name,
@@ -284,12 +290,30 @@ def _filter_query(flt: conversations.ConversationFilter, **extra: Any) -> str:
     return urlencode(pairs)
 
 
+MAX_PAGE = 10_000
+MAX_ID = 2**31 - 1  # the id columns' range: a larger number names nothing (and SQLite cannot even bind it)
+DATE_YEARS = (2000, 2100)
+
+
+class BadRequest(ValueError):
+    """A parameter out of range: answered 400 with the message (a huge page number once gave 500)."""
+
+
+def _page_number(ctx: Ctx) -> int:
+    raw = ctx.param("page", "1").strip() or "1"
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        raise BadRequest(f"Page must be a whole number from 1 to {MAX_PAGE:,}.")
+    return int(raw)
+
+
+def _path_id(ctx: Ctx, name: str) -> Optional[int]:
+    value = int(ctx.request.path_params[name])
+    return value if value <= MAX_ID else None
+
+
 def conversation_list(c: Console, ctx: Ctx) -> Response:
     flt, errors = _filter_from_query(c, ctx)
-    try:
-        page_number = max(1, int(ctx.param("page", "1")))
-    except ValueError:
-        page_number = 1
+    page_number = _page_number(ctx)
     page = conversations.list_conversations(ctx.db, flt, page=page_number)
     if flt.text:
         audit.record(ctx.db, ctx.actor, "conversations.search", detail=flt.describe_for_audit(), ip=ctx.ip)
@@ -316,6 +340,8 @@ def annotate(c: Console, ctx: Ctx) -> Response:
     back = transcript_url(sender_id)
     try:
         event_id = int(ctx.field("event_id"))
+        if not 0 < event_id <= MAX_ID:
+            raise ValueError(event_id)
         annotations.save(ctx.db, sender_id, event_id, ctx.field("intent"), ctx.actor, ctx.ip)
     except (ValueError, annotations.AnnotationError) as e:
         message = str(e) if isinstance(e, annotations.AnnotationError) else "That message could not be found."
@@ -342,7 +368,7 @@ def _status_change(kind: str, default_back: str):
     def handler(c: Console, ctx: Ctx) -> Response:
         back = safe_next(ctx.field("next"), default_back)
         try:
-            item = followup.set_status(ctx.db, kind, int(ctx.request.path_params["item_id"]), ctx.field("status"),
+            item = followup.set_status(ctx.db, kind, _path_id(ctx, "item_id") or 0, ctx.field("status"),
                                        ctx.actor, ctx.ip)
         except followup.FollowUpError as e:
             return c.redirect(back, str(e), "error")
@@ -402,7 +428,8 @@ def user_create(c: Console, ctx: Ctx) -> Response:
 
 
 def user_update(c: Console, ctx: Ctx) -> Response:
-    user = ctx.db.get(StaffUser, int(ctx.request.path_params["user_id"]))
+    user_id = _path_id(ctx, "user_id")
+    user = ctx.db.get(StaffUser, user_id) if user_id else None
     if user is None:
         return c.redirect("/users", "No such user.", "error")
     action = ctx.field("action")
@@ -430,10 +457,7 @@ def user_update(c: Console, ctx: Ctx) -> Response:
 def audit_log(c: Console, ctx: Ctx) -> Response:
     action = ctx.param("action")
     action = action if action in audit.ACTIONS else ""
-    try:
-        page_number = max(1, int(ctx.param("page", "1")))
-    except ValueError:
-        page_number = 1
+    page_number = _page_number(ctx)
     per_page = 100
     entries = audit.recent(ctx.db, limit=per_page + 1, offset=(page_number - 1) * per_page, action=action or None)
     return c.render(ctx, "audit.html", entries=entries[:per_page], actions=audit.ACTIONS, action=action,

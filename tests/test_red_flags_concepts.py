@@ -154,6 +154,20 @@ def tier_and_categories(detector, text):
     ("calf on the right is swollen and sore, the left one is fine", "URGENT", "calf_clot"),
     # a story dated years ago that comes back to now
     ("in 2019 I had my op and now since yesterday I can't feel my legs", "EMERGENCY", "leg_weakness_both"),
+    ("ruego a Dios que no me deje despertar mañana", "CRISIS", "suicidal_thoughts"),
+    ("quiero tirarme del puente para que se acabe todo", "CRISIS", "suicidal_thoughts"),
+    ("nadie me extrañaría, ya no tiene sentido seguir", "CRISIS", "suicidal_thoughts"),
+    ("sometimes better I am not alive", "CRISIS", "suicidal_thoughts"),
+    ("my patient asked how much of her pregabalin would be fatal", "CRISIS", "suicidal_thoughts"),
+    ("she begged me to help her end it", "CRISIS", "suicidal_thoughts"),
+    ("the nurse said call if I leak, well I've leaked twice today without noticing", "EMERGENCY", "bladder_control"),
+    ("can't do a #1 since breakfast", "EMERGENCY", "urinary_retention"),
+    ("the catheter came out this morning and since then I've not been able to go", "EMERGENCY", "urinary_retention"),
+    ("update: now the right one is going as well", "EMERGENCY", "leg_weakness_both"),
+    ("I can't get up off the loo on my own", "EMERGENCY", "leg_weakness_both"),
+    ("I don't really feel it when I wee any more", "EMERGENCY", "bladder_control"),
+    ("headache every time I sit up ever since the myelogram", "URGENT", "positional_headache"),
+    ("cuando me paro me da un dolor de cabeza bien feo", "URGENT", "positional_headache"),
 ])
 def test_an_unseen_combination_of_known_concepts_fires(detector, text, tier, category):
     found_tier, categories = tier_and_categories(detector, text)
@@ -229,6 +243,11 @@ def test_an_unseen_combination_of_known_concepts_fires(detector, text, tier, cat
     "the numbness down below I had before the decompression went away after it",
     "can I book a bladder ultrasound with you?",
     "I can't get up a ladder yet, when can I clean the gutters?",
+    "my cat had surgery (a spay) and her back legs are wobbly from the anaesthetic",
+    "I can't stand driving for long, is that normal after a fusion?",
+    "no puedo caminar mucho por el dolor de siempre",
+    "no siento las piernas tan pesadas como ayer",
+    "my mum couldn't feel her legs during labour with me, will my injection be like that?",
 ])
 def test_idioms_other_subjects_and_quoted_advice_are_no_red_flag(detector, text):
     assert detector.detect(text).tier is None, (text, tier_and_categories(detector, text))
@@ -293,7 +312,8 @@ def test_a_vague_sign_asks_one_question(detector, text, category):
                                   "it's probably a fluke, I'll raise it at my next appointment",
                                   "I can self cath at home, I've done it before",
                                   "do we really have to go in tonight?",
-                                  "no need for the ER, I'll book an outpatient scan for Tuesday"])
+                                  "no need for the ER, I'll book an outpatient scan for Tuesday",
+                                  "I can't afford the ambulance, I'll come in when you open"])
 def test_refusal_and_minimising_are_recognised(detector, text):
     d = detector.detect(text)
     assert d.pushback and d.tier is None, text

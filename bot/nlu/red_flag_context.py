@@ -137,12 +137,12 @@ class MessageContext:
     def _clauses(self, doc: Doc) -> Tuple[List[int], List[int]]:
         """Clause and sentence number of every token."""
         s = self.settings
-        clause, sentence, ids, sentence_ids, pending = 0, 0, [], [], False
+        clause, sentence, ids, sentence_ids, pending, brackets = 0, 0, [], [], False, False
         n = len(doc)
         for i, tok in enumerate(doc):
             norm = self.norms[i]
             if pending:
-                clause, sentence, pending = clause + 1, sentence + 1, False
+                clause, sentence, pending = clause + 1, sentence + (0 if brackets else 1), False
             if norm in s.clause_start_words:
                 clause += 1
             elif norm in s.clause_joiners and i > 0:
@@ -156,6 +156,8 @@ class MessageContext:
             if tok.text in s.clause_end_punct or norm in s.clause_end_punct or (tok.is_space and "\n" in tok.text) \
                     or (tok.is_punct and tok.text and tok.text[0] in ".!?;"):
                 pending = True
+                # a bracket ends a clause, not the sentence: "my dog had surgery too (IVDD) and his legs..."
+                brackets = tok.text in "()"
         return ids, sentence_ids
 
     def words_between(self, end: int, start: int) -> int:
@@ -216,7 +218,9 @@ class MessageContext:
             return NEGATED
         if resolved_rules_out and self._after("resolved_after", end, s.window_after + 3, same_clause=False):
             return RESOLVED
+        # a date after the finding, inside a long one ("couldn't feel her legs during labour"), or opening the sentence
         if self._before("historical_before", start, s.historical_window) or self._after("historical_after", end, s.historical_window) \
+                or any(start < ts < end for ts, _ in self.triggers["historical_after"]) \
                 or self._earlier_in_sentence("historical_sentence", start):
             if not any(ts >= end for ts, _ in self.triggers["recurrence"]):
                 return HISTORICAL

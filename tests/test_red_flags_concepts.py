@@ -168,6 +168,9 @@ def tier_and_categories(detector, text):
     ("I don't really feel it when I wee any more", "EMERGENCY", "bladder_control"),
     ("headache every time I sit up ever since the myelogram", "URGENT", "positional_headache"),
     ("cuando me paro me da un dolor de cabeza bien feo", "URGENT", "positional_headache"),
+    # "I didn't have it before the operation" says it is new
+    ("desde antier tengo el pie izquierdo dormido y más débil, no lo tenía antes de la cirugía", "URGENT", "leg_weakness_one"),
+    ("my right foot is numb and weaker, never had that before the op", "URGENT", "leg_weakness_one"),
 ])
 def test_an_unseen_combination_of_known_concepts_fires(detector, text, tier, category):
     found_tier, categories = tier_and_categories(detector, text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Dict, List
@@ -248,13 +249,65 @@ def test_one_script_tag_embeds_the_widget_on_another_site(browser, stack, clinic
         f'<script src="{stack.cfg.web_url}/static/widget.js" data-rasa-url="{stack.cfg.rasa_url}"></script>'
         "</body></html>"
     )
+    # Another origin (other host name and port) served by a real server, as a clinic's own site would be.
+    with another_site({"/": (host_page.encode(), "text/html; charset=utf-8")}) as port:
+        v = Visitor(browser, stack)
+        try:
+            v.page.goto(f"http://localhost:{port}/")
+            v.open_chat()
+            expect(v.page.get_by_role("region", name=clinic_values["clinic_name"])).to_be_visible()  # config fetched cross-origin
+            assert clinic_values["clinic_name"] in v.say("hello")
+            assert not v.errors, v.errors
+        finally:
+            v.close()
 
 
-    class HostPage(BaseHTTPRequestHandler):
+WEBCHAT_JS = ROOT / "build" / "webchat" / "rasa-webchat-1.0.1.js"  # scripts/setup.d/webchat.sh
+
+
+def test_rasa_webchat_in_chromium_receives_the_emergency_reply_over_socketio(browser, stack):
+    """Rasa Webchat (npm rasa-webchat), the widget a Rasa user expects to work with this server, talks
+    socket.io: the emergency reply reaches it, and its opening (no init payload) shows no error."""
+    if not WEBCHAT_JS.exists():
+        pytest.fail("rasa-webchat is not installed: run `make setup` (scripts/setup.d/webchat.sh)")
+    page_html = (
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>Webchat</title></head><body>"
+        '<div id="webchat"></div><script src="/webchat.js"></script><script>'
+        f'WebChat.default({{selector: "#webchat", socketUrl: "{stack.cfg.rasa_url}", socketPath: "/socket.io/", '
+        'initPayload: null, title: "Clinic", embedded: true, showMessageDate: false, params: {storage: "session"}}, null);'
+        "</script></body></html>"
+    )
+    pages = {"/": (page_html.encode(), "text/html; charset=utf-8"),
+             "/webchat.js": (WEBCHAT_JS.read_bytes(), "application/javascript")}
+    with another_site(pages) as port:
+        context = browser.new_context()
+        page = context.new_page()
+        try:
+            page.goto(f"http://localhost:{port}/")
+            box = page.locator(".rw-new-message")
+            expect(box).to_be_visible(timeout=REPLY_TIMEOUT_MS)
+            box.fill(BLADDER_RED_FLAG)
+            box.press("Enter")
+            replies = page.locator(".rw-response")
+            expect(replies.first).to_contain_text("Please go to the nearest emergency room now", timeout=REPLY_TIMEOUT_MS)
+            expect(replies).to_have_count(3, timeout=REPLY_TIMEOUT_MS)
+            texts = replies.all_inner_texts()
+            assert "required" not in " ".join(texts)  # no "Field 'message' is required" from the empty opening
+            assert texts[1].startswith("You told me about loss of bladder control")
+        finally:
+            context.close()
+
+
+@contextmanager
+def another_site(pages: Dict[str, tuple]):
+    """A real HTTP server on another port: path -> (body, content type)."""
+
+    class Pages(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802
-            body = host_page.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
+            # anything else (the browser's /favicon.ico) is empty, not an error in the page's console
+            body, kind = pages.get(self.path.split("?")[0], (b"", "text/plain"))
+            self.send_response(200 if body else 204)
+            self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -262,18 +315,11 @@ def test_one_script_tag_embeds_the_widget_on_another_site(browser, stack, clinic
         def log_message(self, *args):
             pass
 
-    # Another origin (other host name and port) served by a real server, as a clinic's own site would be.
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), HostPage)
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Pages)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    v = Visitor(browser, stack)
     try:
-        v.page.goto(f"http://localhost:{server.server_address[1]}/")
-        v.open_chat()
-        expect(v.page.get_by_role("region", name=clinic_values["clinic_name"])).to_be_visible()  # config fetched cross-origin
-        assert clinic_values["clinic_name"] in v.say("hello")
-        assert not v.errors, v.errors
+        yield server.server_address[1]
     finally:
-        v.close()
         server.shutdown()
 
 

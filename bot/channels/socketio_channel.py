@@ -65,6 +65,10 @@ class ClinicSocketIOInput(SocketIOInput):
                 session_id = None
             # without a valid session the reply still reaches this connection, by its own room
             recipient = session_id or sid
+            if "message" in data and data["message"] is None:
+                # Rasa Webchat opens with its init payload, null unless the site sets one: nothing was
+                # said, so nothing is answered (it once opened the chat with an error message)
+                return
             try:
                 text = checked_text(data.get("message"))
             except InboundError as error:

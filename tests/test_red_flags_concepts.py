@@ -171,6 +171,12 @@ def tier_and_categories(detector, text):
     # "I didn't have it before the operation" says it is new
     ("desde antier tengo el pie izquierdo dormido y más débil, no lo tenía antes de la cirugía", "URGENT", "leg_weakness_one"),
     ("my right foot is numb and weaker, never had that before the op", "URGENT", "leg_weakness_one"),
+    ("he says the rope is ready and he has made up his mind", "CRISIS", "suicidal_thoughts"),
+    ("a veces creo que sería mejor dormirme y no volver a despertar", "CRISIS", "suicidal_thoughts"),
+    ("no le veo sentido a seguir", "CRISIS", "suicidal_thoughts"),
+    ("if this fails I'm gonna drive off a cliff", "CRISIS", "suicidal_thoughts"),
+    ("had a little accident in my pants again without noticing", "EMERGENCY", "bladder_control"),
+    ("is chills normal after the implant? mine started tonight", "URGENT", "fever_or_chills"),
 ])
 def test_an_unseen_combination_of_known_concepts_fires(detector, text, tier, category):
     found_tier, categories = tier_and_categories(detector, text)
@@ -251,6 +257,7 @@ def test_an_unseen_combination_of_known_concepts_fires(detector, text, tier, cat
     "no puedo caminar mucho por el dolor de siempre",
     "no siento las piernas tan pesadas como ayer",
     "my mum couldn't feel her legs during labour with me, will my injection be like that?",
+    "my dad had a scare after his op last year, he couldn't pee for a day, he's been fine since; now it's his knee",
 ])
 def test_idioms_other_subjects_and_quoted_advice_are_no_red_flag(detector, text):
     assert detector.detect(text).tier is None, (text, tier_and_categories(detector, text))
@@ -299,6 +306,9 @@ def test_a_not_that_belongs_to_one_symptom_does_not_negate_the_next(detector):
     ("my waterworks are a bit iffy", "bladder_control"),
     ("a little leaking when I sneeze, not sure if it's new", "bladder_control"),
     ("creo que tengo algo de temperatura, no tengo termómetro", "wound_problem"),
+    ("my bladder just doesn't feel normal lately", "bladder_control"),
+    ("dad seems unsure whether he needs the loo these days", "bladder_control"),
+    ("honestly not coping at all lately", "suicidal_thoughts"),
 ])
 def test_a_vague_sign_asks_one_question(detector, text, category):
     d = detector.detect(text)
@@ -316,7 +326,8 @@ def test_a_vague_sign_asks_one_question(detector, text, category):
                                   "I can self cath at home, I've done it before",
                                   "do we really have to go in tonight?",
                                   "no need for the ER, I'll book an outpatient scan for Tuesday",
-                                  "I can't afford the ambulance, I'll come in when you open"])
+                                  "I can't afford the ambulance, I'll come in when you open",
+                                  "calm down, it was just a joke"])
 def test_refusal_and_minimising_are_recognised(detector, text):
     d = detector.detect(text)
     assert d.pushback and d.tier is None, text

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
@@ -10,6 +11,13 @@ from bot.paths import default_database_url
 from bot.store import audit, retention
 from bot.store.conversations import prepare_database
 from bot.store.db import session_scope
+
+
+def _private_file(path: str):
+    """An export holds conversations: readable by its owner only (0600), wherever it is written."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its mode otherwise
+    return os.fdopen(fd, "w", encoding="utf-8", newline="")
 
 
 def _clinic_timezone() -> ZoneInfo:
@@ -40,7 +48,7 @@ def _database() -> str:
 
 def cmd_export(args: argparse.Namespace) -> int:
     url = _database()
-    out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
+    out = _private_file(args.output) if args.output else sys.stdout
     try:
         with session_scope(url) as session:
             rows = retention.CountingRows(retention.export_messages(session, since=args.since))

@@ -108,8 +108,14 @@ class StackConfig:
         # rasa_sdk listens on 0.0.0.0 unless SANIC_HOST says otherwise: the action server is for the
         # Rasa servers only, so it listens where they run (an operator may set SANIC_HOST for another host)
         env.setdefault("SANIC_HOST", self.host)
+        # Sanic reads any body up to 100 MB before a channel can refuse it (six 95 MB posts took a Rasa
+        # server from 544 to 1,098 MB): 1 MB holds the longest message REST accepts and a socket.io frame
+        env.setdefault("SANIC_REQUEST_MAX_SIZE", str(MAX_REQUEST_BYTES))
         env.update(self.extra_env)
         return env
+
+
+MAX_REQUEST_BYTES = 1_000_000
 
 
 def services(cfg: StackConfig) -> List[Service]:

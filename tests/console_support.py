@@ -120,11 +120,12 @@ class Said:
     response: Optional[str] = None  # bot: utter_... ; also stored as an action event
     red_flags: Sequence[dict] = ()
     at: Optional[float] = None  # epoch seconds
+    metadata: Optional[dict] = None  # what the client sent beside the message
 
 
 def user(text: str, intent: str = "greet", confidence: float = 0.9, at: Optional[float] = None,
-         red_flags: Sequence[dict] = ()) -> Said:
-    return Said(text, intent, confidence, red_flags=red_flags, at=at)
+         red_flags: Sequence[dict] = (), metadata: Optional[dict] = None) -> Said:
+    return Said(text, intent, confidence, red_flags=red_flags, at=at, metadata=metadata)
 
 
 def bot(text: str, response: str = "utter_greet", at: Optional[float] = None) -> Said:
@@ -150,7 +151,7 @@ def store_conversation(url: str, sender: str, turns: Sequence[Said], channel: st
             if turn.red_flags:
                 parse["red_flags"] = list(turn.red_flags)
             events.append(UserUttered(turn.text, intent=parse["intent"], parse_data=parse, input_channel=channel,
-                                      message_id=message_id, timestamp=at))
+                                      message_id=message_id, timestamp=at, metadata=turn.metadata))
         else:
             events.append(ActionExecuted(turn.response or "utter_greet", timestamp=at))
             events.append(BotUttered(turn.text, metadata={"utter_action": turn.response}, timestamp=at))

@@ -88,6 +88,10 @@ def test_logs_export_to_a_file(db_url, tmp_path):
     assert result.returncode == 0
     assert target.read_text(encoding="utf-8").startswith("sender_id,event_id,time_utc,channel,speaker,text")
     assert f"to {target}" in result.stdout
+    assert target.stat().st_mode & 0o777 == 0o600  # conversations: the owner's only, wherever written
+    target.chmod(0o644)  # an existing file is made private again
+    assert run_bot(db_url, "logs", "export", "--output", str(target)).returncode == 0
+    assert target.stat().st_mode & 0o777 == 0o600
 
 
 def _rows(url, table, sender):

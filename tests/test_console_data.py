@@ -249,7 +249,10 @@ def test_any_stored_text_exports_as_csv_and_yaml_that_parse(db_url):
 
     word = token()
     sender = new_sender()
-    store_conversation(db_url, sender, [user(f"{word} my\x00 back\x1b[31m hurts\x07", "greet", 0.4), bot("Hello!")])
+    store_conversation(db_url, sender, [user(f"{word} my\x00 back\x1b[31m hurts\x07", "greet", 0.4,
+                                             metadata={"x": float("nan"), "\x00key": float("inf")}), bot("Hello!")])
+    with session_scope(db_url) as s:  # one such message once broke every staff search
+        assert [c.sender_id for c in conversations.list_conversations(s, ConversationFilter(text=word)).items] == [sender]
     [event_id] = [t.event_id for t in _turns(db_url, sender) if t.kind == "user"]
     with session_scope(db_url) as s:
         annotations.save(s, sender, event_id, "greet", "ann", intents=["greet"])

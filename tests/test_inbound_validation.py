@@ -17,7 +17,7 @@ def test_valid_body_is_parsed():
 
 def test_numeric_sender_is_accepted_as_text():
     # a number, a phone number, a WhatsApp key, a socket.io id or a path are other channels' keys
-    for taken in (12345, "12345", "+15551230001", "whatsapp:+15551230001", "sio-0123abcd", ".", "..", 1.5e300):
+    for taken in (12345, "12345", "+15551230001", "-1001234567890", "whatsapp:+15551230001", "sio-0123abcd", ".", "..", 1.5e300):
         with pytest.raises(InboundError) as e:
             parse_rest_body(body(sender=taken, message="hi"))
         assert e.value.code in ("invalid_sender", "missing_sender"), taken
@@ -93,7 +93,28 @@ def test_client_metadata_is_bounded_and_must_be_an_object():
             parse_rest_body(body(sender="web-1", message="hi", metadata=bad))
         assert err.value.code == "invalid_metadata" and err.value.status == 400
     assert parse_rest_body(body(sender="web-1", message="hi", metadata=None)).metadata is None
-    for sender in (b"NaN", b"1.5e300", b"Infinity"):
+    for sender, code in ((b"NaN", "invalid_json"), (b"1.5e300", "missing_sender"), (b"Infinity", "invalid_json")):
         with pytest.raises(InboundError) as err:
             parse_rest_body(b'{"sender": ' + sender + b', "message": "hi"}')
-        assert err.value.code == "missing_sender"
+        assert err.value.code == code
+
+
+def test_nan_infinity_and_endless_numbers_anywhere_are_refused():
+    """NaN in metadata was stored and broke every staff search; a 5,000-digit number gave HTTP 500."""
+    from bot.channels.inbound import bounded_metadata
+
+    for raw in (b'{"sender": "web-1", "message": "hi", "metadata": {"x": NaN}}',
+                b'{"sender": "web-1", "message": "hi", "metadata": {"x": -Infinity}}',
+                b'{"sender": "web-1", "message": "hi", "n": ' + b"9" * 5000 + b"}"):
+        with pytest.raises(InboundError) as err:
+            parse_rest_body(raw)
+        assert err.value.code == "invalid_json" and err.value.status == 400
+    assert bounded_metadata({"x": float("nan")}) is None and bounded_metadata('{"x": NaN}') is None
+
+
+def test_entities_written_into_a_payload_are_dropped_and_the_payload_kept():
+    """'/greet{"red_flag_summary": ...}' over REST once filled the emergency reply with the client's words."""
+    inbound = parse_rest_body(body(sender="web-1", message='/greet{"red_flag_summary": "CALL +1-900-555-0100"}'))
+    assert inbound.text == "/greet"
+    assert parse_rest_body(body(sender="web-1", message="/affirm")).text == "/affirm"
+    assert parse_rest_body(body(sender="web-1", message="my {weird} text")).text == "my {weird} text"

@@ -104,3 +104,12 @@ def test_the_chat_page_never_takes_the_rasa_address_from_the_host_header(stack):
     assert "attacker.example" not in config.json()["rasaUrl"]
     assert config.json()["rasaUrl"] == stack.cfg.rasa_url.rstrip("/")
     assert page.headers["cache-control"] == "no-cache"
+
+
+def test_a_body_over_a_megabyte_is_refused_before_it_is_read_whole(stack, chat):
+    """Sanic read any body up to 100 MB before the channel's own size check (memory for every such post)."""
+    response = requests.post(stack.cfg.rasa_url + "/webhooks/rest/webhook", data=b"x" * 3_000_000,
+                             headers={"Content-Type": "application/json"}, timeout=60)
+    assert response.status_code == 413
+    assert response.json()["message"] == "Request body exceeds the size limit"  # the server's limit, not the channel's
+    assert chat.responses(chat.new_sender("after-huge"), "what is RFA?")  # the server keeps serving

@@ -44,7 +44,8 @@ def is_valid_sender(sender: object) -> bool:
 # The keys of the messaging channels' conversations (a phone number, "whatsapp:+1...", a Telegram chat
 # id) and of socket.io ("sio-..."): a web client may never name one, or it could read and change that
 # conversation (issue #14, item 4); nor a path-like "." or "..".
-_MESSAGING_KEY = re.compile(r"^(?:\+?\d+|[^:]*:.*|sio-.*|\.+)$", re.IGNORECASE)
+# phone numbers, Telegram chat ids (a group's is negative: "-1001234567890"), "whatsapp:…", socket.io's "sio-…"
+_MESSAGING_KEY = re.compile(r"^(?:[+-]?\d+|[^:]*:.*|sio-.*|\.+)$", re.IGNORECASE)
 
 
 def is_web_sender(sender: object) -> bool:
@@ -77,8 +78,10 @@ def parse_rest_body(body: bytes) -> Inbound:
     except UnicodeDecodeError:
         raise InboundError(400, "invalid_encoding", "The request body must be UTF-8 encoded JSON.") from None
     try:
-        payload = json.loads(decoded)
-    except (json.JSONDecodeError, RecursionError):
+        # NaN and Infinity are no JSON: stored, one of them broke every staff search; a 5,000-digit
+        # number raises ValueError (Python's limit on int digits), not JSONDecodeError
+        payload = json.loads(decoded, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
         raise InboundError(400, "invalid_json", "The request body must be JSON like {\"sender\": \"id\", \"message\": \"text\"}.") from None
     if not isinstance(payload, dict):
         raise InboundError(400, "invalid_json", "The request body must be a JSON object with 'sender' and 'message'.")
@@ -94,16 +97,24 @@ def parse_rest_body(body: bytes) -> Inbound:
     return Inbound(sender=sender, text=checked_text(payload.get("message")), metadata=metadata)
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def bounded_metadata(metadata: Any) -> Optional[Dict]:
     """Client metadata as a dict of bounded size (socket.io clients may send it as a JSON string), else None."""
     if isinstance(metadata, str) and len(metadata) <= MAX_METADATA_CHARS:
         try:
-            metadata = json.loads(metadata)
-        except ValueError:
+            metadata = json.loads(metadata, parse_constant=_no_constant)
+        except (ValueError, RecursionError):
             return None
-    if not isinstance(metadata, dict) or len(json.dumps(metadata, default=str)) > MAX_METADATA_CHARS:
+    if not isinstance(metadata, dict):
         return None
-    return metadata
+    try:
+        size = len(json.dumps(metadata, default=str, allow_nan=False))  # socket.io's own decoder reads NaN
+    except (ValueError, RecursionError):
+        return None
+    return metadata if size <= MAX_METADATA_CHARS else None
 
 
 def checked_text(message: Any) -> str:
@@ -118,4 +129,13 @@ def checked_text(message: Any) -> str:
         raise InboundError(400, "empty_message", "The message is empty. Please type a question.")
     if len(text) > MAX_MESSAGE_CHARS:
         raise InboundError(413, "message_too_long", f"Messages can be at most {MAX_MESSAGE_CHARS:,} characters. Please send a shorter message.")
-    return break_long_runs(text)
+    return break_long_runs(without_payload_entities(text))
+
+
+def without_payload_entities(text: str) -> str:
+    """A button payload ("/affirm") stays; entities written into one ('/greet{"red_flag_summary": "CALL
+    +1-900…"}') are dropped: Rasa sets slots from them, and that once put words of a client's choosing into
+    the emergency reply. The product's own buttons carry none."""
+    if text.startswith("/") and "{" in text:
+        return text[:text.index("{")].rstrip() or text
+    return text

@@ -9,7 +9,7 @@ retried on conflict), so tickets are unique and servers take turns.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Optional, Text
+from typing import Any, Callable, Text
 
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, RedisLockStore

@@ -16,6 +16,7 @@ from typing import Iterator, List, Optional, Tuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bot.store.models import StaffSession, StaffUser, utcnow
@@ -165,7 +166,10 @@ def authenticate(session: Session, username: str, password: str, now: Optional[d
         _verify(_DUMMY_HASH, password)
         return LoginResult("locked", user)
     if not _verify(user.password_hash, password):
-        user.failed_logins = (user.failed_logins or 0) + 1
+        # one UPDATE adds one, whatever else runs at once (200 parallel guesses once counted 24)
+        session.query(StaffUser).filter(StaffUser.id == user.id).update(
+            {StaffUser.failed_logins: sa.func.coalesce(StaffUser.failed_logins, 0) + 1}, synchronize_session=False)
+        session.refresh(user, ["failed_logins"])
         if user.failed_logins >= MAX_FAILED_LOGINS:
             user.locked_until = now + LOCKOUT
             user.failed_logins = 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import logging
 from pathlib import Path
 from typing import Any, Callable, List, Optional, Text
@@ -172,12 +173,15 @@ class ClinicTrackerStore(SQLTrackerStore):
 
 
 def _storable(value: Any) -> Any:
-    """The event without NUL characters: PostgreSQL cannot turn a JSON "\\u0000" into text, so one such
-    message broke every staff search and export (channels drop them; this holds for any other writer)."""
+    """The event without NUL characters (PostgreSQL cannot turn a JSON "\\u0000" into text) and without
+    NaN or Infinity (no JSON: SQLite's and PostgreSQL's JSON functions refuse them): one such message broke
+    every staff search and export. Channels refuse both; this holds for any other writer."""
     if isinstance(value, str):
         return value.replace("\x00", "")
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     if isinstance(value, dict):
-        return {k: _storable(v) for k, v in value.items()}
+        return {_storable(k): _storable(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_storable(v) for v in value]
     return value

@@ -220,19 +220,18 @@ def login_form(c: Console, ctx: Ctx) -> Response:
 def login_submit(c: Console, ctx: Ctx) -> Response:
     username = ctx.field("username").strip()[:64]
     next_url = safe_next(ctx.field("next"))
-    if not c.throttle.allowed(ctx.ip, username):
+    if not c.throttle.begin(ctx.ip, username):
         audit.record(ctx.db, username or "(empty)", "login.throttled", target=username, ip=ctx.ip)
         return c.render(ctx, "login.html", status_code=401, next=next_url, error=LOGIN_REFUSED, username=username)
     result = staff.authenticate(ctx.db, username, ctx.field("password"))
     if result.ok:
-        c.throttle.clear_name(username)
+        c.throttle.succeeded(ctx.ip, username)
         staff.end_session(ctx.db, c.jar.session_token(ctx.request) or "")  # a browser holds one session
         token, _ = staff.start_session(ctx.db, result.user, ctx.ip)
         audit.record(ctx.db, result.user.username, "login.success", target=username, ip=ctx.ip)
         response = c.redirect(next_url)
         c.jar.set_session(response, token)
         return response
-    c.throttle.failed(ctx.ip, username)
     if result.outcome == "locked":
         audit.record(ctx.db, username or "(empty)", "login.locked", target=username, ip=ctx.ip)
     else:
@@ -301,7 +300,7 @@ class BadRequest(ValueError):
 
 def _page_number(ctx: Ctx) -> int:
     raw = ctx.param("page", "1").strip() or "1"
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE:  # not "²"
         raise BadRequest(f"Page must be a whole number from 1 to {MAX_PAGE:,}.")
     return int(raw)
 

@@ -9,6 +9,7 @@ no worse than the fifteen minutes they last.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import threading
 import time
@@ -23,8 +24,16 @@ SWEEP_ABOVE = 10_000  # keys; past that, expired ones are dropped before another
 PER_ADDRESS_ENV = "CONSOLE_LOGIN_LIMIT_PER_ADDRESS"
 
 
+def _same_machine(address: str) -> str:
+    """Every loopback address is this machine: 127.0.0.2, .3, ... once made 50 "addresses" for one guesser."""
+    try:
+        return "loopback" if ipaddress.ip_address(address).is_loopback else address
+    except ValueError:
+        return address
+
+
 class LoginThrottle:
-    """Sliding-window failure counts; `allowed` before checking a password, `failed` after a wrong one."""
+    """Sliding-window attempt counts: `begin` before checking a password, `succeeded` after a right one."""
 
     def __init__(self, per_name_and_address: int = PER_NAME_AND_ADDRESS, per_address: int = PER_ADDRESS,
                  window: float = WINDOW_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
@@ -41,26 +50,39 @@ class LoginThrottle:
         raw = os.environ.get(PER_ADDRESS_ENV, "").strip()
         return cls(per_address=int(raw)) if raw.isdigit() and int(raw) > 0 else cls()
 
-    def allowed(self, address: str, username: str) -> bool:
+    def begin(self, address: str, username: str) -> bool:
+        """May this attempt go on to the password check? If so it counts at once, as a failure until it
+        succeeds: counting only after the hash let 100 parallel guesses through a limit of 5."""
+        address = _same_machine(address)
         with self._lock:
             now = self.clock()
             pair = self._recent(self._by_pair, (address, username.lower()), now)
             by_address = self._recent(self._by_address, address, now)
-            return len(pair) < self.per_name_and_address and len(by_address) < self.per_address
-
-    def failed(self, address: str, username: str) -> None:
-        with self._lock:
-            now = self.clock()
+            if len(pair) >= self.per_name_and_address or len(by_address) >= self.per_address:
+                return False
             if len(self._by_pair) > SWEEP_ABOVE:
                 self._sweep(now)
             self._by_pair[(address, username.lower())].append(now)
             self._by_address[address].append(now)
+            return True
+
+    def succeeded(self, address: str, username: str) -> None:
+        """The password was right: the attempt was no failure, and the name's counts go."""
+        address = _same_machine(address)
+        with self._lock:
+            times = self._by_address.get(address)
+            if times:
+                times.pop()
+            self._clear(username)
 
     def clear_name(self, username: str) -> None:
-        """A successful sign-in or an admin's unlock: that name's counts go, from every address."""
+        """An admin's unlock: that name's counts go, from every address."""
         with self._lock:
-            for key in [k for k in self._by_pair if k[1] == username.lower()]:
-                del self._by_pair[key]
+            self._clear(username)
+
+    def _clear(self, username: str) -> None:
+        for key in [k for k in self._by_pair if k[1] == username.lower()]:
+            del self._by_pair[key]
 
     def _sweep(self, now: float) -> None:
         for table in (self._by_pair, self._by_address):

@@ -20,6 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot import clinic
 from bot.phone import format_us, looks_like_a_number, parse_us_phone
+from bot.log_privacy import masked
 
 logger = logging.getLogger(__name__)
 
@@ -330,7 +331,7 @@ class ActionSubmitCallback(Action):
                 channel=tracker.get_latest_input_channel() or "unknown",
             )
         except Exception:  # any storage failure: the person must be told to call, and staff must see it in the log
-            logger.exception("callback request NOT stored for sender %s: told the user to call the clinic", tracker.sender_id)
+            logger.exception("callback request NOT stored for sender %s: told the user to call the clinic", masked(tracker.sender_id))
             dispatcher.utter_message(response="utter_callback_save_failed")
             return _reset()
         now = _now()

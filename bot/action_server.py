@@ -32,6 +32,7 @@ def create_app(actions: str, secret: str):
     """rasa_sdk's app with the secret required on every path but /health."""
     from rasa_sdk.endpoint import create_app as sdk_app
     from sanic import response
+    from sanic.exceptions import SanicException
 
     if not secret:
         raise SystemExit(f"[action server] {SECRET_ENV} is not set: refusing to serve actions to anyone who asks")
@@ -48,6 +49,9 @@ def create_app(actions: str, secret: str):
 
     @app.exception(Exception)
     async def error_without_request_body(request, exception):
+        status = getattr(exception, "status_code", 500)
+        if isinstance(exception, SanicException) and status < 500:  # "POST /health": 405, an unknown path: 404
+            return response.json({"error": "not found" if status == 404 else "not allowed"}, status=status)
         logger.error("action call failed: %s", type(exception).__name__, exc_info=exception)
         return response.json({"error": "the action failed"}, status=500)
 

@@ -371,3 +371,13 @@ def test_huge_numbers_and_dates_get_a_message_not_a_server_error(console_url, db
     assert user.status_code == 303 and "No such user." in admin.get(user.headers["location"]).text
     purge = admin.submit("/retention/purge", {"days": huge, "confirm": "PURGE"}, page="/retention")
     assert purge.status_code == 303 and "from 1 to 36,500 (100 years)" in admin.get(purge.headers["location"]).text
+
+
+def test_the_console_on_this_machine_answers_only_its_own_names(console_url):
+    """A page elsewhere could reach a loopback console by DNS rebinding (a Host of its own name)."""
+    import requests
+
+    assert requests.get(console_url + "/login", headers={"Host": "rebound.attacker.example"}, timeout=30).status_code == 400
+    assert requests.get(console_url + "/login", timeout=30).status_code == 200
+    port = console_url.rsplit(":", 1)[1]
+    assert requests.get(console_url + "/login", headers={"Host": f"localhost:{port}"}, timeout=30).status_code == 200

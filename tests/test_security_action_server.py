@@ -72,6 +72,8 @@ def test_the_rasa_servers_call_with_the_secret_and_health_stays_open(stack):
     assert requests.get(f"{stack.cfg.action_url}/health", timeout=30).json() == {"status": "ok"}
     names = requests.get(f"{stack.cfg.action_url}/actions", headers=stack.cfg.action_headers, timeout=30).json()
     assert {"name": "action_submit_callback"} in names
+    wrong_method = requests.post(f"{stack.cfg.action_url}/health", headers=stack.cfg.action_headers, timeout=30)
+    assert (wrong_method.status_code, wrong_method.json()) == (405, {"error": "not allowed"})  # was a 500
 
 
 def test_a_failing_action_call_does_not_send_the_conversation_back(stack):

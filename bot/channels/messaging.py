@@ -20,6 +20,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.formatting import channel_text, last_turn_messages, resolve_choice, turn_options
+from bot.log_privacy import masked
 from bot.channels.inbound import MAX_MESSAGE_CHARS, break_long_runs, clean_text
 from bot.channels.safety import failure_text
 from bot.channels.urgency import TierTaggingCollector
@@ -41,11 +42,6 @@ def settings_from_env(channel: str, required: Sequence[str], optional: Sequence[
         return None
     names = list(required) + list(optional)
     return {name: os.environ[name].strip() for name in names if os.environ.get(name, "").strip()}
-
-
-def masked(sender: str) -> str:
-    """A sender id safe for logs (phone numbers and chat ids are personal data)."""
-    return "…" + sender[-4:] if len(sender) > 4 else "…"
 
 
 _COMMAND = re.compile(r"^/+")

@@ -12,6 +12,7 @@ from sanic.request import Request
 from bot.channels.inbound import InboundError, parse_rest_body
 from bot.channels.safety import failure_reply, incomplete_turn_text
 from bot.channels.urgency import TierTaggingCollector, tiered_first
+from bot.log_privacy import masked
 
 logger = logging.getLogger(__name__)
 
@@ -40,10 +41,10 @@ class ClinicRestInput(RestInput):
                     UserMessage(inbound.text, collector, inbound.sender, input_channel=self.name(), metadata=inbound.metadata)
                 )
             except Exception:
-                logger.exception("message from %s could not be processed", inbound.sender)
+                logger.exception("message from %s could not be processed", masked(inbound.sender))
                 return response.json(failure_reply(inbound.sender))
             if not collector.messages:  # custom actions could not run, or a typed "/restart"
-                logger.warning("no reply produced for %s", inbound.sender)
+                logger.warning("no reply produced for %s", masked(inbound.sender))
                 return response.json([{"recipient_id": inbound.sender, "text": incomplete_turn_text()}])
             # Red-flag replies carry metadata.tier (the widget shows them as banners) and come first.
             return response.json(tiered_first(collector.messages))

@@ -27,6 +27,7 @@ False negatives cost far more than false positives, so every rule is deliberatel
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -166,9 +167,9 @@ class MessageContext:
     def set_aside_negations_inside(self, spans: Iterable[Span]) -> None:
         """A "not" that belongs to a symptom ("I can't pee") reports it; it does not negate the next
         finding ("I can't pee and I hope I just die")."""
-        spans = list(spans)
+        inside = _Containment(spans)
         for kind in ("negation_before", "negation_adjacent"):
-            self.triggers[kind] = [t for t in self.triggers[kind] if not any(s <= t[0] and t[1] <= e for s, e in spans)]
+            self.triggers[kind] = [t for t in self.triggers[kind] if not inside.contains(t)]
 
     def negator_between(self, end: int, start: int) -> bool:
         """A negation word between two spans (tokens end..start-1): "my bladder is not a problem"."""
@@ -263,6 +264,24 @@ class MessageContext:
             return False
         lead = self.words_between(self.clause_start(trigger[0]), trigger[0])
         return lead <= s.hypothetical_max_lead
+
+
+class _Containment:
+    """Is a span inside any of many? In O(log n): every trigger against every finding was quadratic in a
+    long message ("cant pee" 2,000 times)."""
+
+    def __init__(self, spans: Iterable[Span]) -> None:
+        ordered = sorted(spans)
+        self.starts = [s for s, _ in ordered]
+        self.furthest_end: List[int] = []
+        furthest = -1
+        for _, e in ordered:
+            furthest = max(furthest, e)
+            self.furthest_end.append(furthest)
+
+    def contains(self, span: Span) -> bool:
+        index = bisect.bisect_right(self.starts, span[0])
+        return index > 0 and self.furthest_end[index - 1] >= span[1]
 
 
 def _overlaps_any(span: Span, others: Sequence[Span]) -> bool:

@@ -24,6 +24,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot.channels.urgency import SAFETY_QUESTION_PREFIX
 from bot.store.models import RedFlagEvent
 from bot.store.tracker_store import register_event_hook
+from bot.log_privacy import masked
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +140,7 @@ def record_red_flags(session: Any, tracker: DialogueStateTracker, new_user_event
     new_rows = [row for key, row in rows.items() if key not in stored]
     session.add_all(new_rows)
     for row in new_rows:
-        logger.info("red flag recorded: %s %s (sender %s, channel %s)", row.tier, row.category, row.sender_id, row.channel)
+        logger.info("red flag recorded: %s %s (sender %s, channel %s)", row.tier, row.category, masked(row.sender_id), row.channel)
 
 
 def _utc(timestamp: Optional[float]) -> datetime:

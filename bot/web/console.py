@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Sequence
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
@@ -490,8 +491,22 @@ def forget(c: Console, ctx: Ctx) -> Response:
 
 # --- application ---------------------------------------------------------------------------------
 
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+def allowed_hosts(bind_host: str) -> List[str]:
+    """Host headers the console answers: on this machine only its loopback names (a web page elsewhere
+    cannot reach it by DNS rebinding), else CONSOLE_ALLOWED_HOSTS (comma-separated) or any."""
+    import os
+
+    configured = [h.strip() for h in os.environ.get("CONSOLE_ALLOWED_HOSTS", "").split(",") if h.strip()]
+    if configured:
+        return configured
+    return list(LOOPBACK_NAMES) if bind_host in LOOPBACK_NAMES else ["*"]
+
+
 def create_app(database_url: Optional[str] = None, secret: Optional[str] = None, secure_cookies: bool = False,
-               timezone_name: Optional[str] = None) -> Starlette:
+               timezone_name: Optional[str] = None, hosts: Sequence[str] = ("*",)) -> Starlette:
     database_url = database_url or default_database_url()
     console = Console(database_url, secret or load_secret(), secure_cookies, timezone_name or _clinic_timezone())
     p = console.page
@@ -537,6 +552,7 @@ def create_app(database_url: Optional[str] = None, secret: Optional[str] = None,
 
     app = Starlette(routes=routes, exception_handlers={500: server_error})
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(hosts))
     return app
 
 
@@ -565,7 +581,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     if args.host not in ("127.0.0.1", "localhost", "::1") and not secure:
         logger.warning("console listens on %s without CONSOLE_SECURE_COOKIES=1: put it behind HTTPS", args.host)
     conversations.prepare_database(args.database_url)
-    app = create_app(args.database_url, secure_cookies=secure)
+    app = create_app(args.database_url, secure_cookies=secure, hosts=allowed_hosts(args.host))
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ws="none", proxy_headers=False,
                 server_header=False)
 

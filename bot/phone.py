@@ -7,6 +7,7 @@ while the person is still in the conversation, with a reason they can act on.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Optional
 
@@ -44,13 +45,20 @@ def looks_like_a_number(text: str) -> bool:
     return sum(ch.isdigit() for ch in text or "") >= MIN_DIGITS
 
 
+def ascii_digits(text: str) -> str:
+    """Digits of any script as 0-9 ("٤١٩…" is 419…): the stored number must be the E.164 the clinic dials
+    (Arabic-Indic digits once passed the form and failed the database check, losing the request)."""
+    return "".join(str(unicodedata.digit(ch)) if ch.isdigit() and not ch.isascii() and unicodedata.digit(ch, None) is not None else ch
+                   for ch in text)
+
+
 def parse_us_phone(text: str) -> PhoneResult:
     """Find the phone number in a message ("call me on NNN.NNN.NNNN please") and check it.
 
     Accepts 10 digits, or 11 starting with the country code 1, with the usual separators.
     The first usable number wins; otherwise the problem with the first attempt is reported.
     """
-    text = text or ""
+    text = ascii_digits(text or "")
     has_glued_letters = bool(_LETTER_NEXT_TO_DIGIT.search(text))
     attempts = []
     for match in _CANDIDATE.finditer(text):

@@ -45,6 +45,22 @@ def test_a_request_the_form_produces_passes():
     check_request("Mary O'Neil", "+14195550142", "weekday mornings")
 
 
+@pytest.mark.parametrize("typed_name, typed_phone", [
+    ("call me ask for Bob", "419 555 0142"),
+    ("it's MARY-JANE o'neil.", "(419) 555-0142"),
+    ("Dr. Ana María López", "٤١٩٥٥٥٠١٤٢"),  # Arabic-Indic digits
+])
+def test_whatever_the_form_accepts_is_stored(typed_name, typed_phone):
+    """The form and the database check once disagreed (a name that cleans differently twice, digits of
+    another script): the request was lost after the person had confirmed it."""
+    from actions.callback import clean_name
+    from bot.phone import parse_us_phone
+
+    name, phone = clean_name(typed_name), parse_us_phone(typed_phone)
+    assert name and phone.ok and phone.e164 == "+14195550142"
+    check_request(name, phone.e164, "mornings")
+
+
 FORGED_CALL = {
     "next_action": "action_submit_callback",
     "sender_id": "forged",

@@ -177,6 +177,22 @@ def tier_and_categories(detector, text):
     ("if this fails I'm gonna drive off a cliff", "CRISIS", "suicidal_thoughts"),
     ("had a little accident in my pants again without noticing", "EMERGENCY", "bladder_control"),
     ("is chills normal after the implant? mine started tonight", "URGENT", "fever_or_chills"),
+    ("ya no quiero existir con este dolor", "CRISIS", "suicidal_thoughts"),
+    ("mis hijos estarían mejor sin mí", "CRISIS", "suicidal_thoughts"),
+    ("ya me despedí de mi familia", "CRISIS", "suicidal_thoughts"),
+    ("he's been giving away his things and said his goodbyes to everyone", "CRISIS", "suicidal_thoughts"),
+    ("I wouldn't mind if a truck hit me tomorrow", "CRISIS", "suicidal_thoughts"),
+    ("I'm not planning on being around much longer", "CRISIS", "suicidal_thoughts"),
+    ("sat in the garage with a hosepipe and tape last night", "CRISIS", "suicidal_thoughts"),
+    ("bought a rope today, that'll sort the pain out for good", "CRISIS", "suicidal_thoughts"),
+    ("I'm keeping my tablets saved for when I decide to end it", "CRISIS", "suicidal_thoughts"),
+    ("everything down below feels numb, nothing when I wash", "EMERGENCY", "saddle_numbness"),
+    ("her nappy has been dry since this morning and her belly is hard", "EMERGENCY", "urinary_retention"),
+    ("he says he hasn't felt the urge to pee all day", "EMERGENCY", "urinary_retention"),
+    ("can the injection make you leak stool? it started happening yesterday", "EMERGENCY", "bowel_control"),
+    ("the place they operated is bringing out pus", "URGENT", "wound_problem"),
+    ("running a temperature and the wound looks manky", "URGENT", "wound_problem"),
+    ("tengo el pie derecho caído desde el lunes", "URGENT", "leg_weakness_one"),
 ])
 def test_an_unseen_combination_of_known_concepts_fires(detector, text, tier, category):
     found_tier, categories = tier_and_categories(detector, text)
@@ -258,6 +274,11 @@ def test_an_unseen_combination_of_known_concepts_fires(detector, text, tier, cat
     "no siento las piernas tan pesadas como ayer",
     "my mum couldn't feel her legs during labour with me, will my injection be like that?",
     "my dad had a scare after his op last year, he couldn't pee for a day, he's been fine since; now it's his knee",
+    "I've never had any leg weakness, only burning in my feet",
+    "paralysed with fear about the next injection, what should I expect?",
+    "the bench legs outside your office are wobbly",
+    "my aunt has had bladder leaks since childbirth, I'm here for my own back",
+    "in the show the actor couldn't walk after the crash",
 ])
 def test_idioms_other_subjects_and_quoted_advice_are_no_red_flag(detector, text):
     assert detector.detect(text).tier is None, (text, tier_and_categories(detector, text))
@@ -309,6 +330,10 @@ def test_a_not_that_belongs_to_one_symptom_does_not_negate_the_next(detector):
     ("my bladder just doesn't feel normal lately", "bladder_control"),
     ("dad seems unsure whether he needs the loo these days", "bladder_control"),
     ("honestly not coping at all lately", "suicidal_thoughts"),
+    ("having dark thoughts again lately", "suicidal_thoughts"),
+    ("something feels wrong with my legs", "leg_weakness_both"),
+    ("I think I'm not emptying fully when I go", "urinary_retention"),
+    ("la herida está rara, no sé si está bien", "wound_problem"),
 ])
 def test_a_vague_sign_asks_one_question(detector, text, category):
     d = detector.detect(text)
@@ -327,7 +352,8 @@ def test_a_vague_sign_asks_one_question(detector, text, category):
                                   "do we really have to go in tonight?",
                                   "no need for the ER, I'll book an outpatient scan for Tuesday",
                                   "I can't afford the ambulance, I'll come in when you open",
-                                  "calm down, it was just a joke"])
+                                  "calm down, it was just a joke",
+                                  "don't bother giving me helpline numbers, I've made up my mind"])
 def test_refusal_and_minimising_are_recognised(detector, text):
     d = detector.detect(text)
     assert d.pushback and d.tier is None, text

@@ -116,12 +116,13 @@ class MessageContext:
             kind: [s for s in triggers.get(kind, []) if kind in ("pseudo_negation", "interjection_no") or not _overlaps_any(s, ignored)]
             for kind in TRIGGER_KINDS
         }
-        self.triggers["other_subject_before"] = [s for s in self.triggers["other_subject_before"] if not self._object_of_preposition(s[0])]
+        self.triggers["other_subject_before"] = [s for s in self.triggers["other_subject_before"] if not self._object_of_preposition(s)]
 
-    def _object_of_preposition(self, start: int) -> bool:
+    def _object_of_preposition(self, span: Span) -> bool:
         """"on the phone", "off the roof": the animal or thing is where or how, not who has the symptom
         (a story stays someone else's: "in the film the hero can't walk")."""
-        if self.norms[start] in self.settings.story_words:
+        start, end = span
+        if any(self.norms[i] in self.settings.story_words for i in range(start, end)):
             return False
         i = start - 1
         while i >= 0 and self.norms[i] in self.settings.determiners:

@@ -15,7 +15,15 @@ from bot.store.db import session_scope
 
 def _private_file(path: str):
     """An export holds conversations: readable by its owner only (0600), wherever it is written."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # never through a symbolic link, never into a file another user owns (they could read it after)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    except OSError as e:  # a symbolic link (ELOOP), a folder, no permission
+        raise SystemExit(f"error: cannot write {path}: {e.strerror}") from None
+    if os.fstat(fd).st_uid != os.getuid():
+        os.close(fd)
+        raise SystemExit(f"error: {path} belongs to another user; choose a file of your own")
+    os.ftruncate(fd, 0)
     os.fchmod(fd, 0o600)  # an existing file keeps its mode otherwise
     return os.fdopen(fd, "w", encoding="utf-8", newline="")
 

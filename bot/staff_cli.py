@@ -76,7 +76,8 @@ def _update(action: str):
                 staff.set_active(session, user, action == "enable")
             audit.record(session, audit.cli_actor(), "user.update", target=user.username,
                          detail={"action": action, "role": user.role, "active": user.active})
-            return f"{user.username!r}: {action}d."
+            done = {"unlock": "unlocked", "enable": "enabled", "disable": "disabled"}.get(action, action)
+            return f"{user.username!r}: {done}."
 
         return _run(update)
 

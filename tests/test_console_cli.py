@@ -92,6 +92,10 @@ def test_logs_export_to_a_file(db_url, tmp_path):
     target.chmod(0o644)  # an existing file is made private again
     assert run_bot(db_url, "logs", "export", "--output", str(target)).returncode == 0
     assert target.stat().st_mode & 0o777 == 0o600
+    link = tmp_path / "link.csv"
+    link.symlink_to(tmp_path / "elsewhere.txt")  # another user's trap in a shared folder
+    refused = run_bot(db_url, "logs", "export", "--output", str(link))
+    assert refused.returncode != 0 and "cannot write" in refused.stderr and not (tmp_path / "elsewhere.txt").exists()
 
 
 def _rows(url, table, sender):

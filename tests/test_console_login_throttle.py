@@ -71,6 +71,16 @@ def test_every_loopback_address_is_one_machine():
     assert not throttle.begin("127.0.5.9", "maria") and not throttle.begin("::1", "maria")
 
 
+def test_on_this_machine_only_the_name_counts():
+    """A console on loopback sees every client as one: thirty wrong posts must not keep all staff out."""
+    throttle = LoginThrottle(clock=Clock())
+    for i in range(PER_ADDRESS * 2):
+        assert throttle.begin("127.0.0.1", f"name{i}")
+    for _ in range(PER_NAME_AND_ADDRESS):
+        throttle.begin("127.0.0.1", "maria")
+    assert not throttle.begin("127.0.0.1", "maria") and throttle.begin("127.0.0.1", "ahmed")
+
+
 def test_parallel_attempts_cannot_pass_the_limit():
     """Counted before the hash: 100 guesses at once from one address once had 44 checked against 5."""
     throttle = LoginThrottle(clock=Clock())

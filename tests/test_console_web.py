@@ -367,6 +367,10 @@ def test_huge_numbers_and_dates_get_a_message_not_a_server_error(console_url, db
     status = admin.submit(f"/red-flags/{huge}/status", {"status": "acknowledged"}, page="/red-flags")
     assert status.status_code == 303
     assert "That item no longer exists" in admin.get(status.headers["location"]).text
+    endless = "9" * 4301  # Starlette's int converter once raised on it: a 500 before any sign-in check
+    assert ConsoleClient(console_url).post(f"/users/{endless}", {}).status_code in (303, 403)
+    assert admin.submit(f"/red-flags/{endless}/status", {"status": "acknowledged"}, page="/red-flags").status_code == 303
+    assert admin.get(f"/audit?page={endless}").status_code == 400
     user = admin.submit(f"/users/{huge}", {"action": "unlock"}, page="/users")
     assert user.status_code == 303 and "No such user." in admin.get(user.headers["location"]).text
     purge = admin.submit("/retention/purge", {"days": huge, "confirm": "PURGE"}, page="/retention")

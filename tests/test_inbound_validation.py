@@ -110,6 +110,11 @@ def test_nan_infinity_and_endless_numbers_anywhere_are_refused():
             parse_rest_body(raw)
         assert err.value.code == "invalid_json" and err.value.status == 400
     assert bounded_metadata({"x": float("nan")}) is None and bounded_metadata('{"x": NaN}') is None
+    deep = {"x": [[[[[[[[[["too deep"]]]]]]]]]]}  # 500 levels under 4 kB once failed the turn, emergency unrecorded
+    assert bounded_metadata(deep) is None and bounded_metadata({"page": {"path": "/", "lang": "en"}}) is not None
+    with pytest.raises(InboundError) as err:
+        parse_rest_body(body(sender="web-1", message="hi", metadata={"x": [[[[[[[[[[1]]]]]]]]]]}))
+    assert err.value.code == "invalid_metadata"
 
 
 def test_entities_written_into_a_payload_are_dropped_and_the_payload_kept():

@@ -97,6 +97,16 @@ def parse_rest_body(body: bytes) -> Inbound:
     return Inbound(sender=sender, text=checked_text(payload.get("message")), metadata=metadata)
 
 
+MAX_METADATA_DEPTH = 8  # 500 nested lists under 4 kB once made the turn fail and its emergency go unrecorded
+
+
+def _depth(value: Any, level: int = 0) -> int:
+    if level > MAX_METADATA_DEPTH:
+        return level
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return max((_depth(child, level + 1) for child in children), default=level)
+
+
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
@@ -108,7 +118,7 @@ def bounded_metadata(metadata: Any) -> Optional[Dict]:
             metadata = json.loads(metadata, parse_constant=_no_constant)
         except (ValueError, RecursionError):
             return None
-    if not isinstance(metadata, dict):
+    if not isinstance(metadata, dict) or _depth(metadata) > MAX_METADATA_DEPTH:
         return None
     try:
         size = len(json.dumps(metadata, default=str, allow_nan=False))  # socket.io's own decoder reads NaN

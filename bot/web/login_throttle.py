@@ -24,10 +24,13 @@ SWEEP_ABOVE = 10_000  # keys; past that, expired ones are dropped before another
 PER_ADDRESS_ENV = "CONSOLE_LOGIN_LIMIT_PER_ADDRESS"
 
 
+LOOPBACK = "loopback"
+
+
 def _same_machine(address: str) -> str:
     """Every loopback address is this machine: 127.0.0.2, .3, ... once made 50 "addresses" for one guesser."""
     try:
-        return "loopback" if ipaddress.ip_address(address).is_loopback else address
+        return LOOPBACK if ipaddress.ip_address(address).is_loopback else address
     except ValueError:
         return address
 
@@ -58,7 +61,9 @@ class LoginThrottle:
             now = self.clock()
             pair = self._recent(self._by_pair, (address, username.lower()), now)
             by_address = self._recent(self._by_address, address, now)
-            if len(pair) >= self.per_name_and_address or len(by_address) >= self.per_address:
+            # every client of a console on this machine (or behind a proxy) is "loopback": a limit for all
+            # of them would let one local process keep every colleague out, so there only the name counts
+            if len(pair) >= self.per_name_and_address or (address != LOOPBACK and len(by_address) >= self.per_address):
                 return False
             if len(self._by_pair) > SWEEP_ABOVE:
                 self._sweep(now)

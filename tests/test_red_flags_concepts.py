@@ -193,6 +193,17 @@ def tier_and_categories(detector, text):
     ("the place they operated is bringing out pus", "URGENT", "wound_problem"),
     ("running a temperature and the wound looks manky", "URGENT", "wound_problem"),
     ("tengo el pie derecho caído desde el lunes", "URGENT", "leg_weakness_one"),
+    ("honestly i wnat to kil myslef", "CRISIS", "suicidal_thoughts"),
+    ("all I'm interested in now is being six feet under", "CRISIS", "suicidal_thoughts"),
+    ("she has written letters to each of the kids tonight", "CRISIS", "suicidal_thoughts"),
+    ("I keep thinking about ending my life", "CRISIS", "suicidal_thoughts"),
+    ("he says he'll crash into a tree so the pain ends", "CRISIS", "suicidal_thoughts"),
+    ("desperté mojada otra vez y no me di cuenta", "EMERGENCY", "bladder_control"),
+    ("pee is not coming since last night", "EMERGENCY", "urinary_retention"),
+    ("sat on the loo twenty minutes and nothin came out", "EMERGENCY", "urinary_retention"),
+    ("both my feet have gone floppy since Saturday", "EMERGENCY", "leg_weakness_both"),
+    ("when I wipe I don't really feel anything", "EMERGENCY", "saddle_numbness"),
+    ("temp is 101.2 tonight", "URGENT", "fever_or_chills"),
 ])
 def test_an_unseen_combination_of_known_concepts_fires(detector, text, tier, category):
     found_tier, categories = tier_and_categories(detector, text)
@@ -279,6 +290,8 @@ def test_an_unseen_combination_of_known_concepts_fires(detector, text, tier, cat
     "the bench legs outside your office are wobbly",
     "my aunt has had bladder leaks since childbirth, I'm here for my own back",
     "in the show the actor couldn't walk after the crash",
+    "the view took my breath away on our walk",
+    "I'm a carer, I spend my shift changing incontinence pads; when can I lift again?",
 ])
 def test_idioms_other_subjects_and_quoted_advice_are_no_red_flag(detector, text):
     assert detector.detect(text).tier is None, (text, tier_and_categories(detector, text))

@@ -28,7 +28,7 @@ def entity(message: Message, name: str):
 
 
 def test_a_crisis_no_pattern_knows_gets_the_crisis_reply(detector):
-    text = "my son told his sister he has written letters for all of us and given away his guitar"
+    text = "my son told his sister he has sorted out who gets his guitar and his car after he is gone"
     assert RedFlagMatcher.shared().detect(text).tier is None  # the lexicons alone miss it
     message = parsed(detector, text)
     assert message.get("intent")["name"] == "red_flag_crisis"

@@ -48,8 +48,7 @@ def looks_like_a_number(text: str) -> bool:
 def ascii_digits(text: str) -> str:
     """Digits of any script as 0-9 ("٤١٩…" is 419…): the stored number must be the E.164 the clinic dials
     (Arabic-Indic digits once passed the form and failed the database check, losing the request)."""
-    return "".join(str(unicodedata.digit(ch)) if ch.isdigit() and not ch.isascii() and unicodedata.digit(ch, None) is not None else ch
-                   for ch in text)
+    return "".join(ch if ch.isascii() or unicodedata.digit(ch, None) is None else str(unicodedata.digit(ch)) for ch in text)
 
 
 def parse_us_phone(text: str) -> PhoneResult:

@@ -147,5 +147,6 @@ def without_payload_entities(text: str) -> str:
     +1-900…"}') are dropped: Rasa sets slots from them, and that once put words of a client's choosing into
     the emergency reply. The product's own buttons carry none."""
     if text.startswith("/") and "{" in text:
-        return text[:text.index("{")].rstrip() or text
+        head = text[:text.index("{")].rstrip()
+        return head if head != "/" else text[1:]  # '/{...}' names no intent: read it as words
     return text

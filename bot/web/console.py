@@ -299,21 +299,27 @@ class BadRequest(ValueError):
     """A parameter out of range: answered 400 with the message (a huge page number once gave 500)."""
 
 
+def _bounded_int(raw: str, high: int) -> Optional[int]:
+    """A whole number from 1 to `high` written in ASCII digits, else None: "²" passes isdigit() but not
+    int(), and int() refuses more than 4,300 digits (both once answered 500)."""
+    raw = (raw or "").strip()
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= len(str(high))):
+        return None
+    value = int(raw)
+    return value if 1 <= value <= high else None
+
+
 def _page_number(ctx: Ctx) -> int:
-    raw = ctx.param("page", "1").strip() or "1"
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or not 1 <= int(raw) <= MAX_PAGE:  # not "²"
+    number = _bounded_int(ctx.param("page", "1") or "1", MAX_PAGE)
+    if number is None:
         raise BadRequest(f"Page must be a whole number from 1 to {MAX_PAGE:,}.")
-    return int(raw)
+    return number
 
 
 def _path_id(ctx: Ctx, name: str) -> Optional[int]:
     """The id in the path, or None: the routes take any text there (Starlette's int converter raised on
     4,301 digits, a 500 even before the sign-in check)."""
-    raw = str(ctx.request.path_params[name])
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 10):
-        return None
-    value = int(raw)
-    return value if 0 < value <= MAX_ID else None
+    return _bounded_int(str(ctx.request.path_params[name]), MAX_ID)
 
 
 def conversation_list(c: Console, ctx: Ctx) -> Response:
@@ -344,9 +350,9 @@ def annotate(c: Console, ctx: Ctx) -> Response:
     sender_id = ctx.field("sender_id")
     back = transcript_url(sender_id)
     try:
-        event_id = int(ctx.field("event_id"))
-        if not 0 < event_id <= MAX_ID:
-            raise ValueError(event_id)
+        event_id = _bounded_int(ctx.field("event_id"), MAX_ID)
+        if event_id is None:
+            raise ValueError("no such message")
         annotations.save(ctx.db, sender_id, event_id, ctx.field("intent"), ctx.actor, ctx.ip)
     except (ValueError, annotations.AnnotationError) as e:
         message = str(e) if isinstance(e, annotations.AnnotationError) else "That message could not be found."

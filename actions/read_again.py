@@ -20,7 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 READ_INSTEAD = "read_instead"
 # the reply of the first reading when there is no second one
-OWN_REPLY = {"red_flag_pushback": "utter_red_flag_pushback_none"}
+OWN_REPLY = {"red_flag_pushback": "utter_red_flag_pushback_none", "red_flag_about_me": "utter_red_flag_pushback_none"}
 
 
 class ActionReadAgain(Action):

@@ -219,3 +219,42 @@ def test_minimising_after_the_emergency_reply_gets_the_instruction_again(chat, r
 def test_a_vague_urgent_sign_gets_the_question_that_names_every_urgent_sign(chat):
     texts = chat.texts(chat.new_sender("stay-urgent-question"), "something is going on at my scar, not sure what")
     assert len(texts) == 1 and "fever" in texts[0] and "one leg" in texts[0] and "calf" in texts[0] and "headache" in texts[0]
+
+
+WARNING_SIGNS = ["utter_edu_warning_signs"]
+
+
+@pytest.mark.parametrize("question, claim, spanish, row", [
+    # a question about the words, then the writer's own: its reply, and the row staff follow up
+    ("what does saddle anaesthesia mean?", "i'm the one this is happening to", False, ("EMERGENCY", "saddle_numbness")),
+    ("what does cauda equina mean?", "I think that is me", False, ("EMERGENCY", "cauda_equina")),
+    ("¿qué significa cauda equina?", "es que soy yo", True, ("EMERGENCY", "cauda_equina")),
+])
+def test_a_question_about_a_red_flag_then_its_me_gets_the_tier_reply_and_a_row(chat, database_url, question, claim, spanish, row):
+    sender = chat.new_sender("asked-then-me")
+    assert chat.responses(sender, question) == WARNING_SIGNS
+    assert tiers(database_url, sender) == []
+    replies = chat.send(sender, claim)
+    assert [m["metadata"]["response"] for m in replies] == EMERGENCY
+    assert replies[0]["text"].startswith("Por favor" if spanish else "Please go to the nearest emergency room now")
+    assert tiers(database_url, sender) == [row]
+
+
+def test_its_me_after_the_caregiver_reply_repeats_the_instruction_to_the_writer_and_with_nothing_asked_asks(chat, database_url):
+    sender = chat.new_sender("me-after-reply")
+    assert chat.responses(sender, "my brother can't pass urine since this morning") == EMERGENCY
+    replies = chat.send(sender, "it's me actually, not him")
+    assert [m["metadata"]["response"] for m in replies] == EMERGENCY
+    assert replies[0]["text"].startswith("Please go to the nearest emergency room now")
+    assert tiers(database_url, sender) == [("EMERGENCY", "urinary_retention")]
+    other = chat.new_sender("me-nothing-asked")
+    assert chat.responses(other, "that's me") == ["utter_red_flag_pushback_none"]
+    assert tiers(database_url, other) == []
+
+
+def test_its_me_after_a_safety_question_counts_as_yes(chat, database_url):
+    sender = chat.new_sender("me-after-question")
+    assert chat.conversation(sender, ["my waterworks have been a bit strange since the op", "yes that's me"]) == [
+        ["utter_safety_question_emergency"], EMERGENCY,
+    ]
+    assert [t for t, _ in tiers(database_url, sender)] == ["EMERGENCY"]

@@ -36,6 +36,12 @@ SPANISH_MARKERS = frozenset(
     "está están durmiendo cortando puente quiere hospital ahora otra vez".split()
 )
 SPANGLISH_MIN_MARKERS = 2
+# English words that are no Spanish words: two of them, and no Spanish marker, make a message English
+# ("what is cauda equina?" is half Latin, and lingua leans Spanish on it)
+ENGLISH_MARKERS = frozenset(
+    "what is the my i how does do can you are it this that with and of was have has why who should will would "
+    "after about it's what's i'm".split()
+)
 ENGLISH_WORDS = frozenset(
     "hi hello hey thanks thank please help need want have pain back leg legs pee bladder can you speak "
     "english where when appointment call phone surgery".split()
@@ -64,8 +70,11 @@ class LanguageGuesser:
             if spanish != english:
                 return SPANISH if spanish > english else ENGLISH
             return None
-        if sum(w in SPANISH_MARKERS for w in words) >= SPANGLISH_MIN_MARKERS:
+        spanish_markers = sum(w in SPANISH_MARKERS for w in words)
+        if spanish_markers >= SPANGLISH_MIN_MARKERS:
             return SPANISH
+        if not spanish_markers and sum(w in ENGLISH_MARKERS for w in words) >= SPANGLISH_MIN_MARKERS:
+            return ENGLISH
         values = self._detector.compute_language_confidence_values(text)
         if not values or values[0].value < MIN_CONFIDENCE:
             return None

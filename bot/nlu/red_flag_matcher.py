@@ -21,13 +21,15 @@ import yaml
 from bot.nlu.anchored_matcher import AnchoredMatcher
 from bot.nlu.fit_cache import OncePerProcess
 from bot.nlu.patient_text import PatientText
-from bot.nlu.red_flag_context import TRIGGER_KINDS, ContextSettings, MessageContext
+from bot.nlu.red_flag_context import HYPOTHETICAL, TRIGGER_KINDS, ContextSettings, MessageContext
 from bot.nlu.token_patterns import PatternCompiler
 from bot.paths import SPACY_MODEL
 
 PATTERNS_FILE = Path(__file__).with_name("red_flag_patterns.yml")
 CONCEPTS_FILE = Path(__file__).with_name("red_flag_concepts.yml")
 TIER_ORDER = ("EMERGENCY", "CRISIS", "URGENT")
+TERM_QUESTION = "term question"
+ASKED_REASONS = (HYPOTHETICAL, TERM_QUESTION)  # set aside as a question, not as somebody's report
 CONCEPT_GAP = 8  # words allowed between two concepts of one combination (never across a clause end)
 
 
@@ -131,6 +133,7 @@ class Detection:
     context_cue: bool = False  # the message negates, dates or questions something
     pushback: bool = False  # refusal, minimising or "can it wait" (meaningful after a red-flag reply)
     retraction: bool = False  # a correction: "I meant my dog", "it's not new"
+    self_claim: bool = False  # "actually it's me", "soy yo": what was asked about is happening to the writer
     unsure: List[str] = field(default_factory=list)  # categories named too vaguely to settle: ask
     term_question: bool = False  # a question about a word ("what is cauda equina?"), not a report
     third_person: bool = False  # the finding is about somebody else (a caregiver writes)
@@ -153,6 +156,13 @@ class Detection:
 
     def ruled_out_tiers(self, categories: Dict[str, Category]) -> List[str]:
         return sorted({categories[r.category].tier for r in self.ruled_out if r.category in categories})
+
+    def asked_about(self, categories: Dict[str, Category]) -> Optional[str]:
+        """The most serious category set aside only because it was asked about or supposed ("what if
+        someone couldn't pee?", "what is cauda equina?"): a next "actually it's me" reports it."""
+        asked = [categories[r.category] for r in self.ruled_out if r.reason in ASKED_REASONS and r.category in categories]
+        asked.sort(key=lambda c: TIER_ORDER.index(c.tier))
+        return asked[0].name if asked else None
 
 
 class RedFlagMatcher(OncePerProcess):   # shared(): one per process (loading compiles a few thousand patterns)
@@ -196,6 +206,7 @@ class RedFlagMatcher(OncePerProcess):   # shared(): one per process (loading com
         self._add(compiler, "pushback", content.get("pushback", []))
         self._add(compiler, "term", content.get("term_questions", []))
         self._add(compiler, "retraction", content.get("retraction", []))
+        self._add(compiler, "self_claim", content.get("self_claim", []))
         self._add(compiler, "chronic", content.get("chronic", []))
         self._add(compiler, "over_since", content.get("over_since", []))
         self._add(compiler, "chronic_overridden", content.get("chronic_overridden_by", []))
@@ -265,7 +276,7 @@ class RedFlagMatcher(OncePerProcess):   # shared(): one per process (loading com
                 continue
             if terms:
                 asked = [f for f in found if any(ts < f[1] and f[0] < te for ts, te in terms)]
-                detection.ruled_out.extend(RuledOut(name, doc[s:e].text, "term question") for s, e in asked[:1])
+                detection.ruled_out.extend(RuledOut(name, doc[s:e].text, TERM_QUESTION) for s, e in asked[:1])
                 found = [f for f in found if f not in asked]
                 detection.term_question = detection.term_question or bool(asked)
                 if not found:
@@ -313,6 +324,7 @@ class RedFlagMatcher(OncePerProcess):   # shared(): one per process (loading com
         detection.context_cue = context.has_cue or bool(spans.get("excl:*"))  # an idiom: the classifier may not decide
         detection.pushback = bool(spans.get("pushback"))
         detection.retraction = bool(spans.get("retraction"))
+        detection.self_claim = bool(spans.get("self_claim"))
         if not detection.findings:
             detection.unsure = [  # a vague sign is judged like a clear one: negated, past, long over
                 name for name in self.categories
@@ -390,7 +402,7 @@ def merge_content(base: Dict, extra: Dict) -> Dict:
         merged[section] = {**base.get(section, {})}
         for key, values in (extra.get(section) or {}).items():
             merged[section][key] = list(merged[section].get(key, [])) + list(values)
-    for section in ("idioms", "pushback", "term_questions", "third_person", "retraction", "chronic", "over_since", "chronic_overridden_by"):
+    for section in ("idioms", "pushback", "term_questions", "third_person", "retraction", "self_claim", "chronic", "over_since", "chronic_overridden_by"):
         merged[section] = list(base.get(section, [])) + list(extra.get(section, []))
     merged["categories"] = {name: dict(spec) for name, spec in base["categories"].items()}
     for name, spec in (extra.get("categories") or {}).items():

@@ -44,8 +44,13 @@ ANSWER_INTENTS = {"affirm", "deny", "unsure", STOP_INTENT}  # answers to a quest
 BARE_ANSWER_WORDS = 3  # "no", "not really": an answer; longer, it may be a refusal
 # "my neighbour will drive me": going, not refusing, when the refusal reader agrees it is no refusal
 ACCEPTED_INTENT = "red_flag_accepted"
+# "actually it's me" after a question about a red flag, a red-flag reply or a safety question: the
+# writer's own (data/rules/red_flags.yml); a longer message is read for what else it says
+ABOUT_ME_INTENT = "red_flag_about_me"
+ABOUT_ME_MAX_WORDS = 10
+BARE_CLAIM_WORDS = 4  # "that's me": nothing else to read in it
 # Intents a Spanish message keeps (answers to a question, greetings); any other gets the Spanish contact.
-SPANISH_KEEPS = {*ANSWER_INTENTS, "red_flag_denied", ACCEPTED_INTENT, PUSHBACK_INTENT, RETRACTION_INTENT, *UNSURE_INTENT_FOR_TIER.values()}
+SPANISH_KEEPS = {*ANSWER_INTENTS, "red_flag_denied", ACCEPTED_INTENT, ABOUT_ME_INTENT, TERM_QUESTION_INTENT, PUSHBACK_INTENT, RETRACTION_INTENT, *UNSURE_INTENT_FOR_TIER.values()}
 
 
 READ_INSTEAD = "read_instead"
@@ -157,6 +162,10 @@ class RedFlagDetector(MessageComponent):
             and not self._bare_answer(message, text)
         ))
         net_tiers, net_questions = self._net_reading(scores, detection, pushback)
+        if self._claims_it(detection, text):
+            # "asking for myself tbh": the claim says whose the sign already told is; "myself" is no
+            # crisis and the net reads too little in so few words
+            net_tiers, net_questions = [], []
         classifier_tier = self._classifier_tier(message, detection)
         if classifier_tier and scores.get(classifier_tier, 0.0) < self.config["net_question_threshold"]:
             # the net, trained on the look-alikes the classifier never saw, finds nothing of the tier
@@ -169,10 +178,16 @@ class RedFlagDetector(MessageComponent):
         tier = combined_tier(tiers)
         language = message.get("language") or "en"
         net_question = net_questions[0] if tier is None and net_questions else None
+        asked = detection.asked_about(self.matcher.categories) if tier is None else None
         if tier is not None:
             self._set_intent(message, INTENT_FOR_TIER[tier.split("+")[0]])
             self._add_entities(message, detection, tier, text, language)
-        elif detection.term_question and not pushback:  # "what is cauda equina?": the answer, no red flag
+        elif asked and detection.self_claim:  # "what is cauda equina? I think I have it": ask
+            category = self.matcher.categories[asked]
+            self._ask(message, category.tier, *category.words(language), category=category.name)
+        elif (detection.term_question or (asked and not self._education_question(message))) and not pushback:
+            # "what is cauda equina?", "what if someone couldn't feel the toilet paper, is that serious?":
+            # the warning signs and what to do, no red flag (a question about a treatment keeps its answer)
             self._set_intent(message, TERM_QUESTION_INTENT)
         elif detection.unsure and not self._mood_word_in_a_question(detection, message):
             category = self.matcher.categories[detection.unsure[0]]
@@ -182,6 +197,12 @@ class RedFlagDetector(MessageComponent):
         elif detection.retraction and not looks_like_a_number(text):
             self._set_intent(message, RETRACTION_INTENT)
             self._replace_entities(message, [_entity("red_flag_open", "cleared", 0, len(text))])
+        elif self._claims_it(detection, text):
+            if len(text.split()) > BARE_CLAIM_WORDS:  # "it's me, what is rfa?": with nothing asked, the rest
+                read_instead(message)
+            self._set_intent(message, ABOUT_ME_INTENT)
+            # the reply speaks to the writer now, even after a caregiver's report
+            self._replace_entities(message, [_entity("red_flag_person", "self", 0, len(text))])
         elif pushback and self._intent_name(message) != STOP_INTENT and (
             not self._education_question(message, FOLLOWUP_PREFIX) or scores.get("PUSHBACK", 0.0) >= self.config["net_pushback_over_question"]
         ):
@@ -198,8 +219,37 @@ class RedFlagDetector(MessageComponent):
             entities = list(message.get(ENTITIES) or [])
             entities.append({"entity": SYMPTOM_CHECK_START, "value": None, "start": 0, "end": len(text), "extractor": EXTRACTOR})
             message.set(ENTITIES, entities, add_to_output=True)
-        if tier is None and language == "es" and self._intent_name(message) not in SPANISH_KEEPS:
+        if tier is None and language == "es" and not self._kept_in_spanish(message, text):
             self._set_intent(message, SPANISH_INTENT)
+        if asked and not detection.self_claim:
+            self._note_asked(message, asked, language)
+
+    def _note_asked(self, message: Message, category_name: str, language: str) -> None:
+        """A red flag asked about or supposed ("what if someone couldn't pee?") is remembered (slot
+        red_flag_asked), with its words, so that "actually it's me" next gets its reply."""
+        category = self.matcher.categories[category_name]
+        summary, reason = category.words(language)
+        end = len(message.get(TEXT) or "")
+        noted = [
+            _entity("red_flag_asked", category.tier.lower(), 0, end),
+            _entity("red_flag_asked_category", category.name, 0, end),
+            _entity("red_flag_summary", summary, 0, end),
+            _entity("red_flag_reason", reason, 0, end),
+        ]
+        kept = [e for e in (message.get(ENTITIES) or []) if e.get("entity") not in {n["entity"] for n in noted}]
+        message.set(ENTITIES, kept + noted, add_to_output=True)
+
+    @staticmethod
+    def _claims_it(detection: Detection, text: str) -> bool:
+        return detection.self_claim and not detection.findings and len(text.split()) <= ABOUT_ME_MAX_WORDS
+
+    def _kept_in_spanish(self, message: Message, text: str) -> bool:
+        """A Spanish message keeps the intents the dialogue answers in Spanish; a yes, no or not sure
+        only as a bare answer ("no sé"), not a whole question the classifier, trained in English, read so."""
+        name = self._intent_name(message)
+        if name in ANSWER_INTENTS:
+            return len(text.split()) <= BARE_ANSWER_WORDS
+        return name in SPANISH_KEEPS
 
     def _classifier_tier(self, message: Message, detection: Detection) -> Optional[str]:
         """The highest red-flag tier the classifier is confident about (`classifier_threshold`),
@@ -313,6 +363,8 @@ class RedFlagDetector(MessageComponent):
         end = len(message.get(TEXT) or "")
         entities = [_entity("red_flag_category", category, 0, end)] if category else []
         entities += [_entity("red_flag_summary", summary, 0, end), _entity("red_flag_reason", reason, 0, end)]
+        # "actually it's me" answers the question as a yes would (slot red_flag_asked)
+        entities += [_entity("red_flag_asked", tier.lower(), 0, end), _entity("red_flag_asked_category", category or "safety_question", 0, end)]
         self._replace_entities(message, entities)
 
     @staticmethod

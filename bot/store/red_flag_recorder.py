@@ -44,7 +44,8 @@ SYMPTOM_CHECK_QUESTIONS: Dict[str, Tuple[str, str, str]] = {
     "symptom_calf": ("URGENT", "calf_clot", "a swollen, red, warm or painful calf"),
     "symptom_headache": ("URGENT", "positional_headache", "a headache worse sitting or standing up"),
 }
-YES_ANSWERS = {"affirm", "unsure"}  # "not sure" counts as yes, to be safe
+YES_ANSWERS = {"affirm", "unsure", "red_flag_about_me"}  # "not sure" counts as yes, to be safe; so does "it's me"
+ABOUT_ME = "red_flag_about_me"
 SAFETY_QUESTIONS = {f"{SAFETY_QUESTION_PREFIX}{tier.lower()}": tier for tier in RED_FLAG_INTENTS.values()}
 
 
@@ -56,6 +57,13 @@ class Before:
     requested_slot: Optional[str] = None
     last_action: Optional[str] = None
     category: Optional[str] = None  # red_flag_category slot (what a safety question was about)
+    open_tier: Optional[str] = None  # red_flag_open slot: a red-flag reply the conversation stays with
+    asked: Optional[str] = None  # red_flag_asked slot: the tier of a red flag only asked about
+    asked_category: Optional[str] = None  # red_flag_asked_category slot
+
+
+SLOT_FIELDS = {"red_flag_category": "category", "red_flag_open": "open_tier", "red_flag_asked": "asked",
+               "red_flag_asked_category": "asked_category"}
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,10 @@ def detections(event: UserUttered, before: Before) -> List[Detected]:
     if before.last_action in SAFETY_QUESTIONS:
         category = before.category or "safety_question"
         return [Detected(SAFETY_QUESTIONS[before.last_action], category, f"safety question: {event.text or 'yes'}")]
+    if intent == ABOUT_ME and before.asked and before.open_tier in (None, "cleared"):
+        # as data/rules/red_flags.yml answers it: a question about a red flag, then "it's me"
+        category = before.asked_category or "asked_about"
+        return [Detected(before.asked.upper(), category, f"asked about, then: {event.text or 'it is me'}")]
     return []
 
 
@@ -101,8 +113,8 @@ def loop_states(tracker: DialogueStateTracker, wanted: Iterable[UserUttered]) ->
             state["active_loop"] = event.name
         elif isinstance(event, SlotSet) and event.key == "requested_slot":
             state["requested_slot"] = event.value
-        elif isinstance(event, SlotSet) and event.key == "red_flag_category":
-            state["category"] = event.value
+        elif isinstance(event, SlotSet) and event.key in SLOT_FIELDS:
+            state[SLOT_FIELDS[event.key]] = event.value
         elif isinstance(event, ActionExecuted) and event.action_name != "action_listen":
             state["last_action"] = event.action_name
     return states

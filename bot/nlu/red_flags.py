@@ -21,7 +21,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.message_component import MessageComponent
 from bot.phone import looks_like_a_number
-from bot.nlu.red_flag_matcher import TIER_ORDER, Detection, RedFlagMatcher
+from bot.nlu.red_flag_matcher import TIER_ORDER, Detection, Finding, RedFlagMatcher
 from bot.nlu.safety_net import SafetyNet
 
 logger = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ ACCEPTED_INTENT = "red_flag_accepted"
 # "actually it's me" after a question about a red flag, a red-flag reply or a safety question: the
 # writer's own (data/rules/red_flags.yml); a longer message is read for what else it says
 ABOUT_ME_INTENT = "red_flag_about_me"
-ABOUT_ME_MAX_WORDS = 10
+ABOUT_ME_MAX_WORDS = 16
 BARE_CLAIM_WORDS = 4  # "that's me": nothing else to read in it
 # Intents a Spanish message keeps (answers to a question, greetings); any other gets the Spanish contact.
 SPANISH_KEEPS = {*ANSWER_INTENTS, "red_flag_denied", ACCEPTED_INTENT, ABOUT_ME_INTENT, TERM_QUESTION_INTENT, PUSHBACK_INTENT, RETRACTION_INTENT, *UNSURE_INTENT_FOR_TIER.values()}
@@ -182,9 +182,8 @@ class RedFlagDetector(MessageComponent):
         if tier is not None:
             self._set_intent(message, INTENT_FOR_TIER[tier.split("+")[0]])
             self._add_entities(message, detection, tier, text, language)
-        elif asked and detection.self_claim:  # "what is cauda equina? I think I have it": ask
-            category = self.matcher.categories[asked]
-            self._ask(message, category.tier, *category.words(language), category=category.name)
+        elif asked and detection.self_claim:  # "ever heard of not being able to pee? that's me since lunch"
+            self._report_asked(message, asked, detection, text, language)
         elif (detection.term_question or (asked and not self._education_question(message))) and not pushback:
             # "what is cauda equina?", "what if someone couldn't feel the toilet paper, is that serious?":
             # the warning signs and what to do, no red flag (a question about a treatment keeps its answer)
@@ -223,6 +222,20 @@ class RedFlagDetector(MessageComponent):
             self._set_intent(message, SPANISH_INTENT)
         if asked and not detection.self_claim:
             self._note_asked(message, asked, language)
+
+    def _report_asked(self, message: Message, category_name: str, detection: Detection, text: str, language: str) -> None:
+        """A question about a red flag and, in the same message, "that's me": the sign is reported (the
+        tier reply, and the finding in parse data, so the recorder stores its row)."""
+        category = self.matcher.categories[category_name]
+        asked = next(r for r in detection.ruled_out if r.category == category_name)
+        start = max(0, text.lower().find(asked.text.lower()))
+        finding = Finding(category.tier, category.name, asked.text, start, start + len(asked.text), category.summary)
+        detection.findings.append(finding)
+        message.set("red_flags", [f.as_dict() for f in detection.findings], add_to_output=True)
+        self._set_intent(message, INTENT_FOR_TIER[category.tier])
+        self._add_entities(message, detection, category.tier, text, language)
+        own = [e for e in message.get(ENTITIES) if e.get("extractor") == EXTRACTOR and e.get("entity") != "red_flag_person"]
+        self._replace_entities(message, own + [_entity("red_flag_person", "self", 0, len(text))])
 
     def _note_asked(self, message: Message, category_name: str, language: str) -> None:
         """A red flag asked about or supposed ("what if someone couldn't pee?") is remembered (slot

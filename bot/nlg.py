@@ -26,6 +26,7 @@ from bot.nlu.clause_focus import ALSO_ASKED, DECISION_ASKED, FOLLOWUP_PREFIX, PE
 FITS_YOU = "utter_clinic_fits_you"  # appended to an answer to a personally worded question
 NOT_IN_PAGES = "utter_edu_not_in_pages"
 DONT_MENTION = "utter_pages_dont_mention"  # put before an answer to a question that names what the pages don't
+NOT_MENTIONED = "utter_pages_dont_mention_at_all"  # utter_edu_not_in_pages for a thing the pages never name
 CLOSEST_PASSAGE = "utter_source_passage_not_in_pages"  # the same, with the pages' nearest passage quoted
 ANSWERS = ("utter_edu_", "utter_followup_")
 # an intent's answer is utter_<intent>, except for these (data/rules/handoff.yml)
@@ -86,7 +87,11 @@ class ClinicNLG(TemplatedNaturalLanguageGenerator):
             return response
         slots = tracker.current_slot_values()
         text = tracker.latest_message.text or ""
-        if utter_action == NOT_IN_PAGES:
+        if utter_action == NOT_IN_PAGES and parse.get(UNMENTIONED) and slots.get("language") != "es":
+            # "is massage good for this?": the pages never name it; said plainly, with the clinic
+            named = self.generate_from_slots(NOT_MENTIONED, {**slots, "terms": _listed(parse[UNMENTIONED])}, output_channel)
+            response = {**response, "text": named["text"]} if named and named.get("text") else response
+        elif utter_action == NOT_IN_PAGES:
             response = self._closest_passage(response, text, slots, output_channel)
         answered = str((parse.get("intent") or {}).get("name") or "")
         if utter_action == answer_of(answered):

@@ -116,6 +116,7 @@ SPECIFIC_TERMS = knowledge.KNOWLEDGE_DIR / "specific_terms.yml"
 
 
 SERVICE_GROUP = "care_and_services"  # waiting lists, telehealth, benefits: the clinic's to answer
+MEDICINES_GROUP = "medicines"  # named medicines: the pages' medicines answer is still the one to give
 
 
 @lru_cache(maxsize=None)

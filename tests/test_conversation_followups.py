@@ -20,7 +20,7 @@ def test_a_chain_of_follow_ups_stays_with_the_treatment(chat):
         ["utter_edu_treatment_rfa"], ["utter_followup_hurt"], ["utter_followup_duration"], ["utter_followup_offered_here"],
     ]
     # the pages are silent on how it feels: said so, naming the treatment; they do say "months of relief"
-    assert "don't say how radiofrequency ablation (RFA) feels" in replies[1][0]["text"]
+    assert "don't say what having radiofrequency ablation (RFA) feels like" in replies[1][0]["text"]
     assert "months of relief" in replies[2][0]["text"]
     assert "radiofrequency ablation (RFA)" in replies[3][0]["text"]
 
@@ -107,4 +107,24 @@ def test_a_follow_up_that_names_its_treatment_is_answered_about_it(chat, text, r
 def test_a_practical_question_the_pages_do_not_cover_is_said_so_with_the_clinic(chat, clinic_values):
     replies = chat.send(chat.new_sender("followup-silent"), "which make of stimulator battery do you fit and how often do I charge it?")
     assert [r["metadata"]["response"] for r in replies] == ["utter_edu_not_in_pages"]
+    assert clinic_values["clinic_phone"] in replies[0]["text"]
+
+
+@pytest.mark.parametrize("question, response, words", [
+    # a question about one aspect of a named treatment gets that aspect, not the treatment's stock paragraph
+    ("are epidural steroid injections painful?", "utter_followup_hurt", "epidural steroid injections"),
+    ("what is the chance that spinal cord stimulation works for me?", "utter_followup_effectiveness", ""),
+    ("can an intrathecal pump be removed later on?", "utter_followup_procedure", "pump"),
+    ("what's the healing time after adhesiolysis?", "utter_followup_duration", "adhesiolysis"),
+])
+def test_an_aspect_of_a_named_treatment_is_answered_as_that_aspect(chat, question, response, words):
+    replies = chat.send(chat.new_sender("aspect"), question)
+    assert [r["metadata"]["response"] for r in replies] == [response]
+    assert words in replies[0]["text"]
+
+
+def test_a_thing_the_pages_never_name_is_said_so_without_another_topics_paragraph(chat, clinic_values):
+    replies = chat.send(chat.new_sender("unmentioned"), "is chiropractic care any good for failed back syndrome?")
+    assert [r["metadata"]["response"] for r in replies] == ["utter_edu_not_in_pages"]
+    assert replies[0]["text"].startswith("The clinic's pages don't mention \"chiropractic\"")
     assert clinic_values["clinic_phone"] in replies[0]["text"]

@@ -29,8 +29,11 @@ MAX_SENTENCE_WORDS = 30
 
 
 def text_of(response: str) -> str:
-    variants = RESPONSES[response]
-    assert len(variants) == 1 and variants[0].get("text"), f"{response} should have one text variant"
+    """The English answer: one text variant with no condition (a Spanish one, on slot language, may sit beside it)."""
+    variants = [v for v in RESPONSES[response] if not v.get("condition")]
+    spanish = [v for v in RESPONSES[response] if v.get("condition")]
+    assert all(c == [{"type": "slot", "name": "language", "value": "es"}] for c in (v["condition"] for v in spanish)), response
+    assert len(variants) == 1 and variants[0].get("text"), f"{response} should have one English text variant"
     return variants[0]["text"]
 
 

@@ -27,6 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
+import yaml
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
@@ -37,9 +38,10 @@ from bot.nlu.message_component import MessageComponent
 from bot.nlu.red_flags import FOLLOWUP_PREFIX, NOT_READ_INSTEAD, read_instead
 from bot.phone import parse_us_phone
 from bot.nlu.safety_net import NLU_DATA, _features, _strip_entity_marks, normalise
-from bot.paths import BUILD
+from bot.paths import BUILD, ROOT
 
 CACHE_DIR = BUILD / "clause_reader"
+ASPECT_CUES_FILE = ROOT / "data" / "knowledge" / "aspect_cues.yml"
 RECENT_READINGS = 64  # clause readings kept per process (a message reads each of its clauses several times)
 SETTINGS = {"alpha": 1e-5, "epochs": 30, "char_ngrams": (2, 5), "word_ngrams": (1, 2), "version": 1}
 # a question the pages answer, read as a request for personal advice ("what exercises should I do
@@ -189,6 +191,17 @@ def is_question(clause: str) -> bool:
 
 
 @lru_cache(maxsize=1)
+def _aspect_cues() -> List[Tuple[str, "re.Pattern[str]"]]:
+    raw = yaml.safe_load(ASPECT_CUES_FILE.read_text(encoding="utf-8")) or {}
+    return [(intent, re.compile(r"\b(?:%s)(?!\w)" % "|".join(cues), re.IGNORECASE)) for intent, cues in raw.items()]
+
+
+def aspect_asked(question: str) -> str:
+    """The follow-up a question about a named treatment asks by its words (data/knowledge/aspect_cues.yml), or ""."""
+    return next((intent for intent, cue in _aspect_cues() if cue.search(question)), "")
+
+
+@lru_cache(maxsize=1)
 def _treatment_words() -> Tuple["re.Pattern", Dict[str, str]]:
     topic_of = {w.lower(): intent for intent, t in knowledge.cached().topics.items() for w in t.words}
     words = sorted(topic_of, key=len, reverse=True)
@@ -328,6 +341,11 @@ class ClauseFocus(MessageComponent):
                 and source_search.unmentioned(asked[0], source_search.SERVICE_GROUP):
             # "is there a long waiting list?", "can I do telehealth?": the pages don't say, the clinic does
             _take(message, name, NOT_IN_PAGES_INTENT, 1.0)
+        elif terms and (name.startswith((EDUCATION_PREFIX, FOLLOWUP_PREFIX)) or name in PERSONAL_INTENTS) \
+                and not treatments_named(text) and not source_search.unmentioned(" ".join(asked), source_search.MEDICINES_GROUP):
+            # "is massage good for this?", "does alcohol make nerve pain worse?": nothing the pages say is about
+            # it, and a paragraph on another topic would only mislead (a medicine keeps the medicines answer)
+            _take(message, name, NOT_IN_PAGES_INTENT, 1.0)
         if asks_a_decision(text):
             message.set(DECISION_ASKED, True, add_to_output=True)
         name = str((message.get(INTENT) or {}).get("name") or "")
@@ -392,6 +410,8 @@ class ClauseFocus(MessageComponent):
         if best is None or best[0] == name:
             return
         _take(message, name, *best)
+        if best[0].startswith(TREATMENT_PREFIX):  # "what is the chance SCS works for me?": the aspect asked
+            self._treatment_and_follow_up(message, best[0], text)
 
     def _story_steered(self, text: str, name: str) -> bool:
         """A message of a story and a question whose answer was read from the story ("I had 2
@@ -453,12 +473,17 @@ class ClauseFocus(MessageComponent):
         really a follow-up ("does RFA hurt?" read as RFA) becomes that follow-up."""
         if name.startswith(FOLLOWUP_PREFIX):
             named = treatments_named(text)
+            cue = aspect_asked(without_treatment_words(text))
+            if cue and cue != name:  # "is RFA done under a general anaesthetic?" asks how it feels, not if it is surgery
+                _take(message, name, cue, 1.0)
+                name = cue
             topic, sure = (next(iter(named)), 1.0) if len(named) == 1 else self.reader.best(text, TREATMENT_PREFIX)
             if sure < self.config["topic_threshold"]:
                 return
-            if named and not self._follow_up_says_more(name, topic):
+            if named and not cue and not self._follow_up_says_more(name, topic):
                 _take(message, name, topic, sure)  # "how does a nerve block work?": its own answer says it
-            elif len(named) == 1 and any(DEFINITION.match(c) and treatments_named(c) for c in clauses(text)):
+            elif len(named) == 1 and any(DEFINITION.match(c) and treatments_named(c) and not aspect_asked(without_treatment_words(c))
+                                         for c in clauses(text)):
                 # "tell me about the pump, does it hurt?": what it is first, then the follow-up (bot.nlg)
                 _take(message, name, topic, sure)
                 rest = " ".join(c for c in clauses(text) if not DEFINITION.match(c))
@@ -467,8 +492,10 @@ class ClauseFocus(MessageComponent):
             else:
                 self._add_topic(message, topic)
             return
-        if len(treatments_named(text)) > 1 or any(DEFINITION.match(c) for c in clauses(text)):
-            return  # "is an epidural the same as a nerve block?" compares; "what is RFA? does it hurt?" asks what it is first
+        # "what's the success rate for the pump?" asks an aspect; "what is RFA? does it hurt?" what it is first
+        defines = any(DEFINITION.match(c) and not aspect_asked(without_treatment_words(c)) for c in clauses(text))
+        if len(treatments_named(text)) > 1 or defines:
+            return  # "is an epidural the same as a nerve block?" compares
         masked = without_treatment_words(text)
         if OFFERED.search(text):  # "do u do epidurals?", "can I get a stimulator at your clinic?"
             _take(message, name, OFFERED_INTENT, 1.0)
@@ -477,7 +504,13 @@ class ClauseFocus(MessageComponent):
         if not is_question(masked):  # "rfa for back pain" wants the answer about RFA
             return
         follow_up, sure = self.reader.best(masked, FOLLOWUP_PREFIX)
-        if sure >= self.config["follow_up_threshold"] and self._follow_up_says_more(follow_up, name):
+        cued = aspect_asked(masked)
+        if cued and (sure < self.config["follow_up_threshold"] or not self._follow_up_says_more(follow_up, name)):
+            # "do back injections hurt?", "what's the success rate for the pump?": the words name the aspect,
+            # and its reply (what the pages say of it, or that they are silent) says more than the stock answer
+            _take(message, name, cued, max(sure, self.config["follow_up_threshold"]))
+            self._add_topic(message, name)
+        elif sure >= self.config["follow_up_threshold"] and self._follow_up_says_more(follow_up, name):
             _take(message, name, follow_up, sure)
             self._add_topic(message, name)
 

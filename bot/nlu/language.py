@@ -40,7 +40,7 @@ SPANGLISH_MIN_MARKERS = 2
 # ("what is cauda equina?" is half Latin, and lingua leans Spanish on it)
 ENGLISH_MARKERS = frozenset(
     "what is the my i how does do can you are it this that with and of was have has why who should will would "
-    "after about it's what's i'm".split()
+    "after about it's what's i'm for an to in on at or your".split()
 )
 ENGLISH_WORDS = frozenset(
     "hi hello hey thanks thank please help need want have pain back leg legs pee bladder can you speak "

@@ -162,7 +162,7 @@ class RedFlagDetector(MessageComponent):
             and not self._bare_answer(message, text)
         ))
         net_tiers, net_questions = self._net_reading(scores, detection, pushback)
-        if self._claims_it(detection, text):
+        if self._claims_it(detection, text, message):
             # "asking for myself tbh": the claim says whose the sign already told is; "myself" is no
             # crisis and the net reads too little in so few words
             net_tiers, net_questions = [], []
@@ -196,7 +196,7 @@ class RedFlagDetector(MessageComponent):
         elif detection.retraction and not looks_like_a_number(text):
             self._set_intent(message, RETRACTION_INTENT)
             self._replace_entities(message, [_entity("red_flag_open", "cleared", 0, len(text))])
-        elif self._claims_it(detection, text):
+        elif self._claims_it(detection, text, message):
             if len(text.split()) > BARE_CLAIM_WORDS:  # "it's me, what is rfa?": with nothing asked, the rest
                 read_instead(message)
             self._set_intent(message, ABOUT_ME_INTENT)
@@ -252,9 +252,10 @@ class RedFlagDetector(MessageComponent):
         kept = [e for e in (message.get(ENTITIES) or []) if e.get("entity") not in {n["entity"] for n in noted}]
         message.set(ENTITIES, kept + noted, add_to_output=True)
 
-    @staticmethod
-    def _claims_it(detection: Detection, text: str) -> bool:
-        return detection.self_claim and not detection.findings and len(text.split()) <= ABOUT_ME_MAX_WORDS
+    def _claims_it(self, detection: Detection, text: str, message: Message) -> bool:
+        """"Actually it's me", "asking for myself": short, and no question the classifier is sure about."""
+        return detection.self_claim and not detection.findings and len(text.split()) <= ABOUT_ME_MAX_WORDS \
+            and not (_worded_as_question(text) and self._education_question(message))
 
     def _kept_in_spanish(self, message: Message, text: str) -> bool:
         """A Spanish message keeps the intents the dialogue answers in Spanish; a yes, no or not sure

@@ -6,7 +6,6 @@ The knowledge map is data/knowledge/sources.yml; the source pages are stored nex
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Dict, List
 
 import pytest

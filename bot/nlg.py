@@ -12,7 +12,10 @@ action: an urgent reply at night does not tell the person to call a closed offic
 """
 import os
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any, Callable, Dict, Optional, Text
+
+import yaml
 
 from rasa.core.nlg.generator import ResponseVariationFilter
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
@@ -29,6 +32,7 @@ DONT_MENTION = "utter_pages_dont_mention"  # put before an answer to a question 
 NOT_MENTIONED = "utter_pages_dont_mention_at_all"  # utter_edu_not_in_pages for a thing the pages never name
 CLOSEST_PASSAGE = "utter_source_passage_not_in_pages"  # the same, with the pages' nearest passage quoted
 ANSWERS = ("utter_edu_", "utter_followup_")
+CONDITION_FOLLOWUPS = knowledge.KNOWLEDGE_DIR / "condition_followups.yml"
 # an intent's answer is utter_<intent>, except for these (data/rules/handoff.yml)
 ANSWER_OF = {"handoff_contact": "utter_clinic_contact"}
 
@@ -81,6 +85,7 @@ class ClinicNLG(TemplatedNaturalLanguageGenerator):
         question's answer after it; first, that the pages never mention a thing it names; last, the
         clinic for what fits the person when it was personally worded or asked for a decision; the
         pages' nearest passage when they don't cover it."""
+        utter_action = condition_follow_up(utter_action, tracker.get_slot("topic"))
         response = await super().generate(utter_action, tracker, output_channel, **kwargs)
         parse = (tracker.latest_message.parse_data or {}) if tracker.latest_message else {}
         if not response or not response.get("text"):
@@ -141,6 +146,19 @@ class ClinicNLG(TemplatedNaturalLanguageGenerator):
         values = {**self.clinic_values, **now, **topic_values(filled_slots.get("topic")),
                   **{k: v for k, v in filled_slots.items() if v is not None}}
         return super().generate_from_slots(utter_action, values, output_channel, **kwargs)
+
+
+@lru_cache(maxsize=1)
+def _condition_followups() -> Dict[str, Any]:
+    return yaml.safe_load(CONDITION_FOLLOWUPS.read_text(encoding="utf-8")) or {}
+
+
+def condition_follow_up(utter_action: Text, topic: Optional[str]) -> Text:
+    """"Why does it happen?" after the definition: the causes answer (data/knowledge/condition_followups.yml)."""
+    table = _condition_followups()
+    if topic in (table.get("topics") or []):
+        return (table.get("answers") or {}).get(utter_action, utter_action)
+    return utter_action
 
 
 def topic_values(topic: Optional[str]) -> Dict[str, str]:

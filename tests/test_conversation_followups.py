@@ -128,3 +128,14 @@ def test_a_thing_the_pages_never_name_is_said_so_without_another_topics_paragrap
     assert [r["metadata"]["response"] for r in replies] == ["utter_edu_not_in_pages"]
     assert replies[0]["text"].startswith("The clinic's pages don't mention \"chiropractic\"")
     assert clinic_values["clinic_phone"] in replies[0]["text"]
+
+
+def test_follow_ups_about_the_condition_itself_get_the_pages_answer_not_which_treatment(chat):
+    sender = chat.new_sender("followup-condition")
+    replies = [chat.send(sender, text) for text in ["what does post laminectomy syndrome mean", "does it hurt?", "will it last forever?"]]
+    assert [[r["metadata"]["response"] for r in turn] for turn in replies] == [
+        ["utter_edu_definition"], ["utter_followup_hurt"], ["utter_followup_duration"],
+    ]
+    # the replies are the symptoms and the outlook answers (bot.nlg, data/knowledge/condition_followups.yml)
+    assert replies[1][0]["text"].startswith("The main symptom is back pain that goes on after surgery")
+    assert replies[2][0]["text"].startswith("Living with pain after back surgery can feel overwhelming")

@@ -89,3 +89,11 @@ def test_a_message_that_leaves_a_name_and_number_starts_the_callback_with_them(c
 ])
 def test_one_message_gets_the_one_answer_to_what_it_asks(chat, sender, text, answer):
     assert names(chat.send(chat.new_sender(sender), text)) == [answer]
+
+
+@pytest.mark.parametrize("message", [
+    "Had nerve blocks twice and they did nothing for me. What other treatments are there?",
+    "physio made no difference at all, so what else could I try?",
+])
+def test_a_treatment_that_did_not_help_and_what_else_gets_the_other_options_not_its_paragraph(chat, message):
+    assert chat.responses(chat.new_sender("tried-else"), message) == ["utter_edu_treatments"]

@@ -79,6 +79,14 @@ STORY_INTENTS = {"share_history", "red_flag_denied", "red_flag_retracted", "deny
 QUESTION_PREFIXES = ("edu_", "handoff_", "followup_", "ask_risks", "request_callback")
 # "do u do epidurals?": whether the clinic offers the treatment named
 OFFERED_INTENT = "followup_offered_here"
+# "I already did 12 weeks of physio and it made no difference. What else is there?": the other options
+ALTERNATIVES_INTENT = "followup_alternatives"
+TRIED_IT = re.compile(
+    r"\b(?:tried|did|done|had|have had|went through|was on|been on|used)\b[^?]*?\b(?:didn'?t|did not|no difference|"
+    r"not work|nothing|useless|failed|hated|only (?:a few|lasted|helped)|wore off|no relief|no luck|made it worse|not for me)\b"
+    r"|\b(?:was|were|is|are) (?:useless|no good|a waste)\b|\b(?:didn'?t|did not|doesn'?t|does not) (?:help|work)\b|\bmade no difference\b",
+    re.IGNORECASE)
+ELSE_ASKED = re.compile(r"\b(?:what else|anything else|other options?|other treatments?|what(?:'s| is)? next|what now|alternatives?)\b", re.IGNORECASE)
 OFFERED = re.compile(
     r"^(?!\W*(?:how|what|why|when)\b).*(?:\b(?:do|does|can|could) (?:you|u|ya|y'all|you guys|the clinic|your clinic|your office|your practice) "
     r"(?:do|offer|provide|perform|give|carry out|put in|fit|implant)\b|\b(?:get|have)\b[^.?!]{0,30}\b(?:here|there|at your (?:clinic|office|practice)|with you|at the clinic)\b)",
@@ -95,7 +103,7 @@ KEEP_PREFIXES = ("red_flag_", "symptom_check", "spanish_message", "stop", "callb
 CUES = r"please|also|anyway|anyways|separate question|another question|different question|quick question|unrelated|btw|by the way|my question is|question[:,]"
 # "what is RFA and where are you?": a second question joined by "and" is a clause of its own
 ASKING = r"what|whats|what's|how|hows|how's|where|wheres|when|which|who|why|do|does|is|are|can|could|will|would|should"
-SPLIT = re.compile(rf"(?<=[.?!;])\s+|\s+[-–—]+\s+|\n+|,?\s+(?=(?:but|{CUES})\b)|,?\s+(?:and|&|n|plus)\s+(?=(?:{ASKING})\b)", re.IGNORECASE)
+SPLIT = re.compile(rf"(?<=[.?!;])\s+|(?<=:)\s+(?=(?:{ASKING})\b)|\s+[-–—]+\s+|\n+|,?\s+(?=(?:but|{CUES})\b)|,?\s+(?:and|&|n|plus)\s+(?=(?:{ASKING})\b)", re.IGNORECASE)
 DEFINITION = re.compile(r"^\W*(?:what(?:'?s| is| are| r)|wats|whats|tell me about|explain)\b", re.IGNORECASE)
 QUESTION_START = re.compile(
     r"^\W*(?:but\s+|also\s+|anyway\s+|so\s+|and\s+|ok\s+|okay\s+)?(?:what|whats|what's|wat|wats|wot|wots|wot's|wht|how|hows|how's|hw|why|y|whys|when|where|wheres|which|who|is|isnt|izit|are|r|can|cn|could|do|does|did|will|would|should|any|tell me|explain|please|pls|plz)\b",
@@ -159,6 +167,9 @@ def asked_parts(text: str) -> List[str]:
     return [p for p in parts if is_question(p)] or parts
 
 
+CONTEXT_JOIN = " - "  # a question read with the clause before it
+
+
 def asked_in_context(text: str) -> List[str]:
     """The question clauses, each read with the clause before it when it points back to it ("my back is
     stiff as a board when I get up. Is that part of the syndrome?")."""
@@ -168,7 +179,7 @@ def asked_in_context(text: str) -> List[str]:
         if not is_question(part):
             continue
         if i and not is_question(parts[i - 1]) and POINTS_BACK.search(part) and len(part.split()) <= CONTEXT_WORDS:
-            part = f"{parts[i - 1]} - {part}"
+            part = f"{parts[i - 1]}{CONTEXT_JOIN}{part}"
         out.append(part)
     return out
 
@@ -375,6 +386,9 @@ class ClauseFocus(MessageComponent):
         """Which of the message's questions the reply answers first."""
         whole = message.get(INTENT) or {}
         name, confidence = str(whole.get("name") or ""), float(whole.get("confidence") or 0.0)
+        if ELSE_ASKED.search(text) and TRIED_IT.search(text) and not name.startswith(("handoff_", "red_flag_")):
+            _take(message, name, ALTERNATIVES_INTENT, 1.0)  # tried one, asks for the rest: not its paragraph again
+            return
         if name == "nlu_fallback":
             guesses = [g for g in message.get(INTENT_RANKING_KEY) or [] if g.get("name") != name][:2]
             if len(guesses) == 2 and {g["name"] for g in guesses} <= CLOSERS and guesses[0]["confidence"] >= self.config["closer_threshold"]:
@@ -539,7 +553,14 @@ class ClauseFocus(MessageComponent):
         clause worded as a question, the last one is read: people end with what they want to know ("no
         leaking, legs fine. i just want to understand why people get this")."""
         best: Optional[Tuple[str, float]] = None
-        readings = [(self._clause_answer(part, text), self.config["clause_threshold"]) for part in asked_in_context(text)]
+        readings = []
+        for part in asked_in_context(text):
+            reading = self._clause_answer(part, text)
+            if not reading[0].startswith(QUESTION_PREFIXES) and CONTEXT_JOIN in part:
+                # the story read with it outweighed the question ("...pain came back 6 months later - why
+                # would that happen?"): the question is read alone
+                reading = self._clause_answer(part.split(CONTEXT_JOIN)[-1], text)
+            readings.append((reading, self.config["clause_threshold"]))
         if not readings and len(clauses(text)) > 1:
             readings = [(self._clause_answer(clauses(text)[-1], text), self.config["last_clause_threshold"])]
         for (intent, probability), threshold in readings:

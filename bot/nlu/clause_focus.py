@@ -338,8 +338,8 @@ class ClauseFocus(MessageComponent):
 
     def _process(self, message: Message) -> None:
         text = message.get(TEXT) or ""
-        if text.startswith("/") or message.get("red_flags"):
-            return
+        if text.startswith("/") or message.get("red_flags") or message.get("language") == "es":
+            return  # Spanish is read by bot.nlu.red_flags (the topics it names), not by this English reader
         if self._leaves_a_number(message, text):
             return
         self._focus(message, text)

@@ -23,6 +23,7 @@ from bot.nlu.message_component import MessageComponent
 from bot.phone import looks_like_a_number
 from bot.nlu.red_flag_matcher import TIER_ORDER, Detection, Finding, RedFlagMatcher
 from bot.nlu.safety_net import SafetyNet
+from bot.nlu.spanish_topics import spanish_topic
 
 logger = logging.getLogger(__name__)
 
@@ -177,7 +178,10 @@ class RedFlagDetector(MessageComponent):
                 tiers.append(extra)
         tier = combined_tier(tiers)
         language = message.get("language") or "en"
-        net_question = net_questions[0] if tier is None and net_questions else None
+        # a Spanish question naming one of the clinic's topics or a contact request ("¿cómo funciona el
+        # estimulador?", "quiero hacer una cita"): the net, which learnt English, does not ask about it
+        named_in_spanish = spanish_topic(text) if language == "es" else None
+        net_question = net_questions[0] if tier is None and net_questions and not named_in_spanish else None
         asked = detection.asked_about(self.matcher.categories) if tier is None else None
         if tier is not None:
             self._set_intent(message, INTENT_FOR_TIER[tier.split("+")[0]])
@@ -219,7 +223,8 @@ class RedFlagDetector(MessageComponent):
             entities.append({"entity": SYMPTOM_CHECK_START, "value": None, "start": 0, "end": len(text), "extractor": EXTRACTOR})
             message.set(ENTITIES, entities, add_to_output=True)
         if tier is None and language == "es" and not self._kept_in_spanish(message, text):
-            self._set_intent(message, SPANISH_INTENT)
+            # a question naming one of the clinic's topics gets its answer in Spanish; anything else the contact
+            self._set_intent(message, named_in_spanish or SPANISH_INTENT)
         if asked and not detection.self_claim:
             self._note_asked(message, asked, language)
 

@@ -272,3 +272,18 @@ def test_spanish_questions_about_the_topics_are_answered_in_spanish(chat, databa
     assert [m["metadata"]["response"] for m in replies] == [response]
     assert replies[0]["text"].startswith(opening)
     assert tiers(database_url, sender) == []
+
+
+def test_where_is_the_nearest_one_after_the_emergency_reply_is_an_emergency_room_not_the_clinic(chat, clinic_values):
+    sender = chat.new_sender("nearest")
+    assert chat.responses(sender, "both my legs went numb an hour ago and I can barely stand") == EMERGENCY
+    replies = chat.send(sender, "alright. which is the closest hospital?")
+    assert [m["metadata"]["response"] for m in replies] == ["utter_red_flag_emergency_where"]
+    assert clinic_values["clinic_address"] not in replies[0]["text"] and clinic_values["emergency_number"] in replies[0]["text"]
+
+
+@pytest.mark.parametrize("answer", ["could we just manage it at home instead?", "olvídelo, seguro estoy exagerando"])
+def test_home_instead_or_spanish_minimising_after_the_reply_gets_the_instruction_again(chat, answer):
+    sender = chat.new_sender("home-instead")
+    first = "mi esposo no puede orinar desde anoche" if "olv" in answer else "my husband hasn't been able to pee since last night"
+    assert chat.conversation(sender, [first, answer]) == [EMERGENCY, EMERGENCY_AGAIN]

@@ -86,6 +86,9 @@ TRIED_IT = re.compile(
     r"not work|nothing|useless|failed|hated|only (?:a few|lasted|helped)|wore off|no relief|no luck|made it worse|not for me)\b"
     r"|\b(?:was|were|is|are) (?:useless|no good|a waste)\b|\b(?:didn'?t|did not|doesn'?t|does not) (?:help|work)\b|\bmade no difference\b",
     re.IGNORECASE)
+# "ok fine. where's the nearest one?" after the emergency reply: where to go (data/rules/red_flags.yml)
+NEAREST = re.compile(r"\b(?:nearest|closest) (?:one|er|e\.r\.|a&e|hospital|emergency(?: room)?)\b|\bwhere(?:'s| is| do i go| should i go)\b[^?.]*\b(?:nearest|closest|er|hospital)\b", re.IGNORECASE)
+LOCATION_INTENT = "handoff_location"
 ELSE_ASKED = re.compile(r"\b(?:what else|anything else|other options?|other treatments?|what(?:'s| is)? next|what now|alternatives?)\b", re.IGNORECASE)
 OFFERED = re.compile(
     r"^(?!\W*(?:how|what|why|when)\b).*(?:\b(?:do|does|can|could) (?:you|u|ya|y'all|you guys|the clinic|your clinic|your office|your practice) "
@@ -386,6 +389,10 @@ class ClauseFocus(MessageComponent):
         """Which of the message's questions the reply answers first."""
         whole = message.get(INTENT) or {}
         name, confidence = str(whole.get("name") or ""), float(whole.get("confidence") or 0.0)
+        if NEAREST.search(text) and name not in ("red_flag_emergency", "red_flag_crisis", "red_flag_urgent") \
+                and not name.startswith("red_flag_unsure"):
+            _take(message, name, LOCATION_INTENT, 1.0)
+            return
         if ELSE_ASKED.search(text) and TRIED_IT.search(text) and not name.startswith(("handoff_", "red_flag_")):
             _take(message, name, ALTERNATIVES_INTENT, 1.0)  # tried one, asks for the rest: not its paragraph again
             return

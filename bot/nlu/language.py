@@ -25,7 +25,8 @@ MIN_CONFIDENCE = 0.7   # lingua's relative confidence for the winner between the
 SPANISH_WORDS = frozenset(
     "hola gracias buenas buenos dias tardes noches ayuda ayudame por favor necesito quiero tengo duele dolor "
     "espalda pierna piernas orinar vejiga puedo usted ustedes habla hablan espanol donde cuando cita "
-    "llamar llamen telefono cirugia operacion".split()
+    "llamar llamen telefono cirugia operacion aceptan acepta cuanto cuánto cuesta cuestan precio seguro "
+    "cita citas".split()
 )
 # Spanish words that are no English words: two of them make a Spanglish message Spanish for the reply
 # (the rule: Spanish and Spanglish get the tier replies in Spanish).

@@ -50,7 +50,8 @@ ACCEPTED_INTENT = "red_flag_accepted"
 ABOUT_ME_INTENT = "red_flag_about_me"
 ABOUT_ME_MAX_WORDS = 16
 BARE_CLAIM_WORDS = 4  # "that's me": nothing else to read in it
-# Intents a Spanish message keeps (answers to a question, greetings); any other gets the Spanish contact.
+# Intents a Spanish message keeps (answers to a question, safety replies, the warning signs); any other gets
+# the answer to a clinic topic it names (bot.nlu.spanish_topics) or the Spanish contact.
 SPANISH_KEEPS = {*ANSWER_INTENTS, "red_flag_denied", ACCEPTED_INTENT, ABOUT_ME_INTENT, TERM_QUESTION_INTENT, PUSHBACK_INTENT, RETRACTION_INTENT, *UNSURE_INTENT_FOR_TIER.values()}
 
 

@@ -128,7 +128,8 @@ def _unmentioned_terms(group: Optional[str] = None) -> "re.Pattern":
     pages = " ".join(p.text.lower() for p in passages(knowledge.cached()))
     groups = yaml.safe_load(SPECIFIC_TERMS.read_text(encoding="utf-8")) or {}
     listed = {str(t).lower() for name, terms_ in groups.items() if group in (None, name) for t in terms_}
-    absent = sorted((t for t in listed if not re.search(rf"\b{re.escape(t)}\b", pages)), key=len, reverse=True)
+    # mentioned also in another number: "facet joint" is in pages that say "facet joints"
+    absent = sorted((t for t in listed if not re.search(rf"\b{re.escape(t.rstrip('s'))}(?:s|es)?\b", pages)), key=len, reverse=True)
     return re.compile(r"\b(%s)\b" % "|".join(re.escape(t) for t in absent), re.IGNORECASE)
 
 

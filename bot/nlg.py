@@ -93,7 +93,7 @@ class ClinicNLG(TemplatedNaturalLanguageGenerator):
         slots = tracker.current_slot_values()
         text = tracker.latest_message.text or ""
         if utter_action == NOT_IN_PAGES and parse.get(UNMENTIONED) and slots.get("language") != "es":
-            # "is massage good for this?": the pages never name it; said plainly, with the clinic
+            # "would a massage help this?": the pages never name it; said plainly, with the clinic
             named = self.generate_from_slots(NOT_MENTIONED, {**slots, "terms": _listed(parse[UNMENTIONED])}, output_channel)
             response = {**response, "text": named["text"]} if named and named.get("text") else response
         elif utter_action == NOT_IN_PAGES:
@@ -154,10 +154,11 @@ def _condition_followups() -> Dict[str, Any]:
 
 
 def condition_follow_up(utter_action: Text, topic: Optional[str]) -> Text:
-    """"Why does it happen?" after the definition: the causes answer (data/knowledge/condition_followups.yml)."""
-    table = _condition_followups()
-    if topic in (table.get("topics") or []):
-        return (table.get("answers") or {}).get(utter_action, utter_action)
+    """"How does it come about?" after the definition: the causes answer; "are some of them implants?" after
+    the list of treatments: the list's answer (data/knowledge/condition_followups.yml)."""
+    for group in _condition_followups().get("groups") or []:
+        if topic in (group.get("topics") or []):
+            return (group.get("answers") or {}).get(utter_action, utter_action)
     return utter_action
 
 

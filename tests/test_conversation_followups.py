@@ -139,3 +139,13 @@ def test_follow_ups_about_the_condition_itself_get_the_pages_answer_not_which_tr
     # the replies are the symptoms and the outlook answers (bot.nlg, data/knowledge/condition_followups.yml)
     assert replies[1][0]["text"].startswith("The main symptom is back pain that goes on after surgery")
     assert replies[2][0]["text"].startswith("Living with pain after back surgery can feel overwhelming")
+
+
+def test_follow_ups_after_the_list_of_treatments_are_about_the_list(chat):
+    sender = chat.new_sender("followup-list")
+    replies = [chat.send(sender, text) for text in ["how is failed back surgery syndrome treated?", "do any of them need an implant?", "does it hurt?"]]
+    assert [[r["metadata"]["response"] for r in turn] for turn in replies] == [
+        ["utter_edu_treatments"], ["utter_followup_procedure"], ["utter_followup_hurt"],
+    ]
+    assert "spinal cord stimulation and the pain medicine pump" in replies[1][0]["text"]
+    assert replies[2][0]["text"].startswith("Which treatment do you mean?")  # one of them, not the list

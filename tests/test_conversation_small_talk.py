@@ -66,6 +66,6 @@ def test_two_misses_in_a_row_offer_a_person_with_the_phone_and_a_call_back(chat,
 
 def test_a_no_after_an_answer_closes_kindly_instead_of_a_fallback(chat):
     sender = chat.new_sender("no-after-answer")
-    assert chat.conversation(sender, ["what is a nerve block?", "nah i'm good"]) == [
+    assert chat.conversation(sender, ["tell me about nerve blocks please", "nah i'm good"]) == [
         ["utter_edu_treatment_nerve_block"], ["utter_deny_nothing_asked"],
     ]

@@ -228,7 +228,7 @@ WARNING_SIGNS = ["utter_edu_warning_signs"]
     # a question about the words, then the writer's own: its reply, and the row staff follow up
     ("what does saddle anaesthesia mean?", "i'm the one this is happening to", False, ("EMERGENCY", "saddle_numbness")),
     ("what does cauda equina mean?", "I think that is me", False, ("EMERGENCY", "cauda_equina")),
-    ("¿qué significa cauda equina?", "es que soy yo", True, ("EMERGENCY", "cauda_equina")),
+    ("¿qué significa cauda equina?", "pues soy yo, la verdad", True, ("EMERGENCY", "cauda_equina")),
 ])
 def test_a_question_about_a_red_flag_then_its_me_gets_the_tier_reply_and_a_row(chat, database_url, question, claim, spanish, row):
     sender = chat.new_sender("asked-then-me")

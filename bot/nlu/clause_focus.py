@@ -79,14 +79,14 @@ STORY_INTENTS = {"share_history", "red_flag_denied", "red_flag_retracted", "deny
 QUESTION_PREFIXES = ("edu_", "handoff_", "followup_", "ask_risks", "request_callback")
 # "do u do epidurals?": whether the clinic offers the treatment named
 OFFERED_INTENT = "followup_offered_here"
-# "I already did 12 weeks of physio and it made no difference. What else is there?": the other options
+# "Months of physio did nothing for me. Any other options?": the other options
 ALTERNATIVES_INTENT = "followup_alternatives"
 TRIED_IT = re.compile(
     r"\b(?:tried|did|done|had|have had|went through|was on|been on|used)\b[^?]*?\b(?:didn'?t|did not|no difference|"
     r"not work|nothing|useless|failed|hated|only (?:a few|lasted|helped)|wore off|no relief|no luck|made it worse|not for me)\b"
     r"|\b(?:was|were|is|are) (?:useless|no good|a waste)\b|\b(?:didn'?t|did not|doesn'?t|does not) (?:help|work)\b|\bmade no difference\b",
     re.IGNORECASE)
-# "ok fine. where's the nearest one?" after the emergency reply: where to go (data/rules/red_flags.yml)
+# "alright, which hospital do I go to?" after the emergency reply: where to go (data/rules/red_flags.yml)
 NEAREST = re.compile(r"\b(?:nearest|closest) (?:one|er|e\.r\.|a&e|hospital|emergency(?: room)?)\b|\bwhere(?:'s| is| do i go| should i go)\b[^?.]*\b(?:nearest|closest|er|hospital)\b", re.IGNORECASE)
 LOCATION_INTENT = "handoff_location"
 ELSE_ASKED = re.compile(r"\b(?:what else|anything else|other options?|other treatments?|what(?:'s| is)? next|what now|alternatives?)\b", re.IGNORECASE)
@@ -357,7 +357,7 @@ class ClauseFocus(MessageComponent):
             _take(message, name, NOT_IN_PAGES_INTENT, 1.0)
         elif terms and (name.startswith((EDUCATION_PREFIX, FOLLOWUP_PREFIX)) or name in PERSONAL_INTENTS) \
                 and not treatments_named(text) and not source_search.unmentioned(" ".join(asked), source_search.MEDICINES_GROUP):
-            # "is massage good for this?", "does alcohol make nerve pain worse?": nothing the pages say is about
+            # "would a massage help this?", "is a glass of wine bad for nerve pain?": nothing the pages say is about
             # it, and a paragraph on another topic would only mislead (a medicine keeps the medicines answer)
             _take(message, name, NOT_IN_PAGES_INTENT, 1.0)
         if asks_a_decision(text):
@@ -495,7 +495,7 @@ class ClauseFocus(MessageComponent):
         if name.startswith(FOLLOWUP_PREFIX):
             named = treatments_named(text)
             cue = aspect_asked(without_treatment_words(text))
-            if cue and cue != name:  # "is RFA done under a general anaesthetic?" asks how it feels, not if it is surgery
+            if cue and cue != name:  # "are you knocked out for RFA?" asks how it feels, not if it is surgery
                 _take(message, name, cue, 1.0)
                 name = cue
             topic, sure = (next(iter(named)), 1.0) if len(named) == 1 else self.reader.best(text, TREATMENT_PREFIX)
@@ -513,7 +513,7 @@ class ClauseFocus(MessageComponent):
             else:
                 self._add_topic(message, topic)
             return
-        # "what's the success rate for the pump?" asks an aspect; "what is RFA? does it hurt?" what it is first
+        # "how often does the pump succeed?" asks an aspect; "what is RFA? does it hurt?" what it is first
         defines = any(DEFINITION.match(c) and not aspect_asked(without_treatment_words(c)) for c in clauses(text))
         if len(treatments_named(text)) > 1 or defines:
             return  # "is an epidural the same as a nerve block?" compares
@@ -527,7 +527,7 @@ class ClauseFocus(MessageComponent):
         follow_up, sure = self.reader.best(masked, FOLLOWUP_PREFIX)
         cued = aspect_asked(masked)
         if cued and (sure < self.config["follow_up_threshold"] or not self._follow_up_says_more(follow_up, name)):
-            # "do back injections hurt?", "what's the success rate for the pump?": the words name the aspect,
+            # "are back shots sore?", "how often does the pump succeed?": the words name the aspect,
             # and its reply (what the pages say of it, or that they are silent) says more than the stock answer
             _take(message, name, cued, max(sure, self.config["follow_up_threshold"]))
             self._add_topic(message, name)
@@ -564,8 +564,8 @@ class ClauseFocus(MessageComponent):
         for part in asked_in_context(text):
             reading = self._clause_answer(part, text)
             if not reading[0].startswith(QUESTION_PREFIXES) and CONTEXT_JOIN in part:
-                # the story read with it outweighed the question ("...pain came back 6 months later - why
-                # would that happen?"): the question is read alone
+                # the story read with it outweighed the question ("...the pain returned within the year - how
+                # come?"): the question is read alone
                 reading = self._clause_answer(part.split(CONTEXT_JOIN)[-1], text)
             readings.append((reading, self.config["clause_threshold"]))
         if not readings and len(clauses(text)) > 1:

@@ -165,7 +165,7 @@ class RedFlagDetector(MessageComponent):
         ))
         net_tiers, net_questions = self._net_reading(scores, detection, pushback)
         if self._claims_it(detection, text, message):
-            # "asking for myself tbh": the claim says whose the sign already told is; "myself" is no
+            # "I'm asking for me, really": the claim says whose the sign already told is; "myself" is no
             # crisis and the net reads too little in so few words
             net_tiers, net_questions = [], []
         classifier_tier = self._classifier_tier(message, detection)
@@ -187,10 +187,10 @@ class RedFlagDetector(MessageComponent):
         if tier is not None:
             self._set_intent(message, INTENT_FOR_TIER[tier.split("+")[0]])
             self._add_entities(message, detection, tier, text, language)
-        elif asked and detection.self_claim:  # "ever heard of not being able to pee? that's me since lunch"
+        elif asked and detection.self_claim:  # "is it bad if someone can't pee? that's me, since noon"
             self._report_asked(message, asked, detection, text, language)
         elif (detection.term_question or (asked and not self._education_question(message))) and not pushback:
-            # "what is cauda equina?", "what if someone couldn't feel the toilet paper, is that serious?":
+            # "what is cauda equina?", "if a person felt nothing when wiping, would that matter?":
             # the warning signs and what to do, no red flag (a question about a treatment keeps its answer)
             self._set_intent(message, TERM_QUESTION_INTENT)
         elif detection.unsure and not self._mood_word_in_a_question(detection, message):
@@ -244,7 +244,7 @@ class RedFlagDetector(MessageComponent):
         self._replace_entities(message, own + [_entity("red_flag_person", "self", 0, len(text))])
 
     def _note_asked(self, message: Message, category_name: str, language: str) -> None:
-        """A red flag asked about or supposed ("what if someone couldn't pee?") is remembered (slot
+        """A red flag asked about or supposed ("what if a person can't pee?") is remembered (slot
         red_flag_asked), with its words, so that "actually it's me" next gets its reply."""
         category = self.matcher.categories[category_name]
         summary, reason = category.words(language)

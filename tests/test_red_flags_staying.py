@@ -287,3 +287,12 @@ def test_home_instead_or_spanish_minimising_after_the_reply_gets_the_instruction
     sender = chat.new_sender("home-instead")
     first = "mi esposo no puede orinar desde anoche" if "olv" in answer else "my husband hasn't been able to pee since last night"
     assert chat.conversation(sender, [first, answer]) == [EMERGENCY, EMERGENCY_AGAIN]
+
+
+def test_a_general_question_about_a_sign_gets_the_warning_signs_and_its_my_mum_the_caregiver_reply(chat, database_url):
+    sender = chat.new_sender("asked-then-other")
+    assert chat.responses(sender, "hypothetically if someone lost feeling in their groin what should they do") == ["utter_edu_warning_signs"]
+    replies = chat.send(sender, "oh it's my mum actually")
+    assert [m["metadata"]["response"] for m in replies] == EMERGENCY
+    assert replies[0]["text"].startswith("Please get them to the nearest emergency room now")
+    assert tiers(database_url, sender) == [("EMERGENCY", "saddle_numbness")]

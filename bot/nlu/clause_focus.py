@@ -35,7 +35,7 @@ from rasa.shared.nlu.training_data.message import Message
 from bot import knowledge, source_search
 from bot.nlu.fit_cache import OncePerProcess, load_or_fit
 from bot.nlu.message_component import MessageComponent
-from bot.nlu.red_flags import FOLLOWUP_PREFIX, NOT_READ_INSTEAD, read_instead
+from bot.nlu.red_flags import ASKED_ABOUT, FOLLOWUP_PREFIX, NOT_READ_INSTEAD, TERM_QUESTION_INTENT, read_instead
 from bot.phone import parse_us_phone
 from bot.nlu.safety_net import NLU_DATA, _features, _strip_entity_marks, normalise
 from bot.paths import BUILD, ROOT
@@ -341,7 +341,8 @@ class ClauseFocus(MessageComponent):
 
     def _process(self, message: Message) -> None:
         text = message.get(TEXT) or ""
-        if text.startswith("/") or message.get("red_flags") or message.get("language") == "es":
+        if text.startswith("/") or message.get("red_flags") or message.get("language") == "es" or \
+                (message.get(ASKED_ABOUT) and (message.get(INTENT) or {}).get("name") == TERM_QUESTION_INTENT):
             return  # Spanish is read by bot.nlu.red_flags (the topics it names), not by this English reader
         if self._leaves_a_number(message, text):
             return

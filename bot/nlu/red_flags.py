@@ -13,6 +13,7 @@ Output on every parsed message (tracker parse_data): `red_flags` (findings) and
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -50,6 +51,8 @@ ACCEPTED_INTENT = "red_flag_accepted"
 ABOUT_ME_INTENT = "red_flag_about_me"
 ABOUT_ME_MAX_WORDS = 16
 BARE_CLAIM_WORDS = 4  # "that's me": nothing else to read in it
+ASKED_ABOUT = "red_flag_asked_about"  # parse data: the red flag a question asked about (no report)
+CLAIMS_SELF = re.compile(r"\b(?:me|myself|meself|mine|yo)\b", re.IGNORECASE)  # "it's me, not him"
 # Intents a Spanish message keeps (answers to a question, safety replies, the warning signs); any other gets
 # the answer to a clinic topic it names (bot.nlu.spanish_topics) or the Spanish contact.
 SPANISH_KEEPS = {*ANSWER_INTENTS, "red_flag_denied", ACCEPTED_INTENT, ABOUT_ME_INTENT, TERM_QUESTION_INTENT, PUSHBACK_INTENT, RETRACTION_INTENT, *UNSURE_INTENT_FOR_TIER.values()}
@@ -189,7 +192,7 @@ class RedFlagDetector(MessageComponent):
             self._add_entities(message, detection, tier, text, language)
         elif asked and detection.self_claim:  # "is it bad if someone can't pee? that's me, since noon"
             self._report_asked(message, asked, detection, text, language)
-        elif (detection.term_question or (asked and not self._education_question(message))) and not pushback:
+        elif (detection.term_question or (asked and not self._treatment_question(message))) and not pushback:
             # "what is cauda equina?", "if a person felt nothing when wiping, would that matter?":
             # the warning signs and what to do, no red flag (a question about a treatment keeps its answer)
             self._set_intent(message, TERM_QUESTION_INTENT)
@@ -205,8 +208,9 @@ class RedFlagDetector(MessageComponent):
             if len(text.split()) > BARE_CLAIM_WORDS:  # "it's me, what is rfa?": with nothing asked, the rest
                 read_instead(message)
             self._set_intent(message, ABOUT_ME_INTENT)
-            # the reply speaks to the writer now, even after a caregiver's report
-            self._replace_entities(message, [_entity("red_flag_person", "self", 0, len(text))])
+            # the reply speaks to whom it is about now: the writer ("it's me"), or the one cared for ("it's him actually")
+            person = "other" if detection.third_person and not CLAIMS_SELF.search(text) else "self"
+            self._replace_entities(message, [_entity("red_flag_person", person, 0, len(text))])
         elif pushback and self._intent_name(message) != STOP_INTENT and (
             not self._education_question(message, FOLLOWUP_PREFIX) or scores.get("PUSHBACK", 0.0) >= self.config["net_pushback_over_question"]
         ):
@@ -249,6 +253,7 @@ class RedFlagDetector(MessageComponent):
         category = self.matcher.categories[category_name]
         summary, reason = category.words(language)
         end = len(message.get(TEXT) or "")
+        message.set(ASKED_ABOUT, category.name, add_to_output=True)  # bot.nlu.clause_focus leaves such a reading alone
         noted = [
             _entity("red_flag_asked", category.tier.lower(), 0, end),
             _entity("red_flag_asked_category", category.name, 0, end),
@@ -262,6 +267,12 @@ class RedFlagDetector(MessageComponent):
         """"Actually it's me", "asking for myself": short, and no question the classifier is sure about."""
         return detection.self_claim and not detection.findings and len(text.split()) <= ABOUT_ME_MAX_WORDS \
             and not (_worded_as_question(text) and self._education_question(message))
+
+    def _treatment_question(self, message: Message) -> bool:
+        """A confident question about one treatment ("can RFA cause numbness down there?") keeps its answer
+        beside a red flag it asks about; a general one ("what should they do?") gets the warning signs."""
+        confidence = (message.get(INTENT) or {}).get("confidence") or 0.0
+        return self._intent_name(message).startswith("edu_treatment_") and confidence >= self.config["education_threshold"]
 
     def _kept_in_spanish(self, message: Message, text: str) -> bool:
         """A Spanish message keeps the intents the dialogue answers in Spanish; a yes, no or not sure

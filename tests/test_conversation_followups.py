@@ -97,6 +97,11 @@ def test_clauses_split_at_sentences_dashes_and_cues():
     ("does the spinal cord stimulator hurt?", "utter_followup_hurt", "mild buzzing"),
     ("how long does radiofrequency ablation last", "utter_followup_duration", "months of relief"),
     ("is the pain pump an operation?", "utter_followup_procedure", "implanted pump"),
+    # a question about one aspect of a named treatment gets that aspect, not the treatment's stock paragraph
+    ("are epidural steroid injections painful?", "utter_followup_hurt", "epidural steroid injections"),
+    ("what is the chance that spinal cord stimulation works for me?", "utter_followup_effectiveness", ""),
+    ("can an intrathecal pump be removed later on?", "utter_followup_procedure", "pump"),
+    ("what's the healing time after adhesiolysis?", "utter_followup_duration", "adhesiolysis"),
 ])
 def test_a_follow_up_that_names_its_treatment_is_answered_about_it(chat, text, response, words):
     replies = chat.send(chat.new_sender("followup-named"), text)
@@ -108,19 +113,6 @@ def test_a_practical_question_the_pages_do_not_cover_is_said_so_with_the_clinic(
     replies = chat.send(chat.new_sender("followup-silent"), "which make of stimulator battery do you fit and how often do I charge it?")
     assert [r["metadata"]["response"] for r in replies] == ["utter_edu_not_in_pages"]
     assert clinic_values["clinic_phone"] in replies[0]["text"]
-
-
-@pytest.mark.parametrize("question, response, words", [
-    # a question about one aspect of a named treatment gets that aspect, not the treatment's stock paragraph
-    ("are epidural steroid injections painful?", "utter_followup_hurt", "epidural steroid injections"),
-    ("what is the chance that spinal cord stimulation works for me?", "utter_followup_effectiveness", ""),
-    ("can an intrathecal pump be removed later on?", "utter_followup_procedure", "pump"),
-    ("what's the healing time after adhesiolysis?", "utter_followup_duration", "adhesiolysis"),
-])
-def test_an_aspect_of_a_named_treatment_is_answered_as_that_aspect(chat, question, response, words):
-    replies = chat.send(chat.new_sender("aspect"), question)
-    assert [r["metadata"]["response"] for r in replies] == [response]
-    assert words in replies[0]["text"]
 
 
 def test_a_thing_the_pages_never_name_is_said_so_without_another_topics_paragraph(chat, clinic_values):

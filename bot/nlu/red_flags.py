@@ -167,7 +167,8 @@ class RedFlagDetector(MessageComponent):
             and not self._bare_answer(message, text)
         ))
         net_tiers, net_questions = self._net_reading(scores, detection, pushback)
-        if self._claims_it(detection, text, message):
+        claims_it = self._claims_it(detection, text, message)
+        if claims_it:
             # "I'm asking for me, really": the claim says whose the sign already told is; "myself" is no
             # crisis and the net reads too little in so few words
             net_tiers, net_questions = [], []
@@ -204,7 +205,7 @@ class RedFlagDetector(MessageComponent):
         elif detection.retraction and not looks_like_a_number(text):
             self._set_intent(message, RETRACTION_INTENT)
             self._replace_entities(message, [_entity("red_flag_open", "cleared", 0, len(text))])
-        elif self._claims_it(detection, text, message):
+        elif claims_it:
             if len(text.split()) > BARE_CLAIM_WORDS:  # "it's me, what is rfa?": with nothing asked, the rest
                 read_instead(message)
             self._set_intent(message, ABOUT_ME_INTENT)

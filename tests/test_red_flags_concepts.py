@@ -204,6 +204,28 @@ def tier_and_categories(detector, text):
     ("both my feet have gone floppy since Saturday", "EMERGENCY", "leg_weakness_both"),
     ("when I wipe I don't really feel anything", "EMERGENCY", "saddle_numbness"),
     ("temp is 101.2 tonight", "URGENT", "fever_or_chills"),
+    # reduced feeling ("barely", "hardly"), a non-native "sleeping" for numb, "feel no thing"
+    ("I can hardly feel the tissue when I clean myself since Sunday", "EMERGENCY", "saddle_numbness"),
+    ("the part where I sit is sleeping since yesterday", "EMERGENCY", "saddle_numbness"),
+    ("I feel no thing when I pee now", "EMERGENCY", "bladder_control"),
+    # breathless in a word of effort, both feet by "neither", wet through without a urine word
+    ("since this afternoon I'm gasping just getting up from the sofa", "EMERGENCY", "chest_or_breathing"),
+    ("neither of my feet will lift properly today", "EMERGENCY", "leg_weakness_both"),
+    ("grandad keeps soaking through his pyjamas and has no idea", "EMERGENCY", "bladder_control"),
+    # chart words: retention, catheterising oneself; a leak with a recent start
+    ("acute retention overnight, post-op day 9", "EMERGENCY", "urinary_retention"),
+    ("I've had to in and out cath myself twice since this morning", "EMERGENCY", "urinary_retention"),
+    ("a bit of dribbling since Wednesday, I thought it was nothing", "EMERGENCY", "bladder_control"),
+    # crisis: the halves of a plan in separate sentences, heaven wished sooner, a dose looked up, a burden
+    ("I can't take it any more. I've figured out how.", "CRISIS", "suicidal_thoughts"),
+    ("Everything feels hopeless. My husband's shotgun is in the cupboard.", "CRISIS", "suicidal_thoughts"),
+    ("my mum says she'll be with Jesus soon and the sooner the better", "CRISIS", "suicidal_thoughts"),
+    ("I looked up how many oxycodone it would take", "CRISIS", "suicidal_thoughts"),
+    ("my kids would get on fine without me", "CRISIS", "suicidal_thoughts"),
+    ("I feel like a dead weight on my family", "CRISIS", "suicidal_thoughts"),
+    ("otra vez me estoy quemando el brazo con el encendedor", "CRISIS", "suicidal_thoughts"),
+    # the same question about the condition, with the writer's own report after it
+    ("could FBSS make both legs go numb out of the blue? because mine just did", "EMERGENCY", "leg_weakness_both"),
 ])
 def test_an_unseen_combination_of_known_concepts_fires(detector, text, tier, category):
     found_tier, categories = tier_and_categories(detector, text)
@@ -292,6 +314,23 @@ def test_an_unseen_combination_of_known_concepts_fires(detector, text, tier, cat
     "in the show the actor couldn't walk after the crash",
     "the view took my breath away on our walk",
     "I'm a carer, I spend my shift changing incontinence pads; when can I lift again?",
+    # tiredness after a day's work, a half of a plan denied, a dosing question, a weekend away
+    "my legs feel like jelly after a day of housework, like every week",
+    "I'm not exhausted and I don't own a gun, just curious about the pump",
+    "how many gabapentin does it take to kick in?",
+    "the kids will manage fine without me for the weekend while I'm at my sister's",
+    # fluid retention, a leaking wound is same-day (not the bladder), gasping in pain
+    "water retention in my feet since the new tablets",
+    "I gasped with pain when I turned over in bed",
+    # advice quoted in quotation marks, then a denial; "it's not that I can't...", in both languages
+    'my GP always says: "if you can\'t pee, straight to the ER". Mine is fine, can I ask about PT?',
+    "it's not that I can't walk, it's that it hurts",
+    "no es que no pueda caminar, es que me duele",
+    # a report the writer says they got wrong, corrected in the same message
+    "I wrote earlier that I couldn't pee, I meant I couldn't sleep, sorry",
+    "le dije que no podía orinar, me equivoqué, es que no puedo dormir",
+    # whether the condition brings a sign, asked in general
+    "does failed back surgery syndrome ever cause numbness in both legs?",
 ])
 def test_idioms_other_subjects_and_quoted_advice_are_no_red_flag(detector, text):
     assert detector.detect(text).tier is None, (text, tier_and_categories(detector, text))
@@ -347,6 +386,8 @@ def test_a_not_that_belongs_to_one_symptom_does_not_negate_the_next(detector):
     ("something feels wrong with my legs", "leg_weakness_both"),
     ("I think I'm not emptying fully when I go", "urinary_retention"),
     ("la herida está rara, no sé si está bien", "wound_problem"),
+    ("I seem to be peeing less than usual, could be the heat", "urinary_retention"),
+    ("no soporto más", "suicidal_thoughts"),
 ])
 def test_a_vague_sign_asks_one_question(detector, text, category):
     d = detector.detect(text)
@@ -366,7 +407,9 @@ def test_a_vague_sign_asks_one_question(detector, text, category):
                                   "no need for the ER, I'll book an outpatient scan for Tuesday",
                                   "I can't afford the ambulance, I'll come in when you open",
                                   "calm down, it was just a joke",
-                                  "don't bother giving me helpline numbers, I've made up my mind"])
+                                  "don't bother giving me helpline numbers, I've made up my mind",
+                                  "what if we give her some cranberry juice and see?",
+                                  "¿y si mejor le hago un té y vemos si mejora?"])
 def test_refusal_and_minimising_are_recognised(detector, text):
     d = detector.detect(text)
     assert d.pushback and d.tier is None, text
@@ -377,7 +420,8 @@ def test_refusal_and_minimising_are_recognised(detector, text):
                                   "sorry, I meant my legs are sore from walking, not numb",
                                   "oops sent too soon", "that came out wrong, she's already back to normal",
                                   "lol no, everything's fine down there, I pee normally",
-                                  "ignore that, the voice typing picked up the radio", "sorry my son was typing on my phone"])
+                                  "ignore that, the voice typing picked up the radio", "sorry my son was typing on my phone",
+                                  "sorry, I was asking about our horse", "I meant my hands, not my legs"])
 def test_a_correction_is_recognised(detector, text):
     assert detector.detect(text).retraction, text
 
@@ -411,3 +455,9 @@ def test_the_lexicon_files_have_no_repeated_keys():
     Strict.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
     for path in (PATTERNS_FILE, CONCEPTS_FILE):
         yaml.load(path.read_text(encoding="utf-8"), Loader=Strict)
+
+
+@pytest.mark.parametrize("text", ["my fusion was 9 days ago", "I'm five days post-op", "la cirugía fue hace 4 días"])
+def test_a_recent_operation_is_recognised(detector, text):
+    d = detector.detect(text)
+    assert d.recent_surgery and d.tier is None, text

@@ -282,11 +282,54 @@ def test_where_is_the_nearest_one_after_the_emergency_reply_is_an_emergency_room
     assert clinic_values["clinic_address"] not in replies[0]["text"] and clinic_values["emergency_number"] in replies[0]["text"]
 
 
-@pytest.mark.parametrize("answer", ["could we just manage it at home instead?", "olvídelo, seguro estoy exagerando"])
-def test_home_instead_or_spanish_minimising_after_the_reply_gets_the_instruction_again(chat, answer):
+@pytest.mark.parametrize("answer, spanish", [
+    ("could we just manage it at home instead?", False),
+    ("olvídelo, seguro estoy exagerando", True),
+    # a home remedy first, in Spanish
+    ("¿y si mejor le hago un té y vemos si mejora?", True),
+])
+def test_home_instead_or_spanish_minimising_after_the_reply_gets_the_instruction_again(chat, answer, spanish):
     sender = chat.new_sender("home-instead")
-    first = "mi esposo no puede orinar desde anoche" if "olv" in answer else "my husband hasn't been able to pee since last night"
+    first = "mi esposo no puede orinar desde anoche" if spanish else "my husband hasn't been able to pee since last night"
     assert chat.conversation(sender, [first, answer]) == [EMERGENCY, EMERGENCY_AGAIN]
+
+
+def test_a_vague_sign_as_the_answer_to_a_check_question_ends_the_check_with_the_tier_reply(chat, database_url):
+    sender = chat.new_sender("check-vague")
+    assert chat.conversation(sender, ["can you check my symptoms", "my waterworks are a bit iffy I suppose"]) == [
+        ["utter_symptom_check_intro", "utter_ask_symptom_bladder_bowel"],
+        ["utter_red_flag_emergency", "utter_red_flag_emergency_check_why", "utter_red_flag_emergency_after"],
+    ]
+    assert [t for t, _ in tiers(database_url, sender)] == ["EMERGENCY"]
+
+
+def test_a_vague_sign_again_after_the_safety_question_counts_as_not_sure(chat, database_url):
+    sender = chat.new_sender("vague-again")
+    assert chat.conversation(sender, ["my bladder has felt odd since the operation", "hard to say, maybe a bit of leaking"]) == [
+        ["utter_safety_question_emergency"], EMERGENCY,
+    ]
+    assert [t for t, _ in tiers(database_url, sender)] == ["EMERGENCY"]
+
+
+@pytest.mark.parametrize("first, first_reply, then, rows", [
+    # after the same-day question: the operation's date makes it same-day, and staff see it
+    ("something is going on at my scar, not sure what", ["utter_safety_question_urgent"], URGENT, ["URGENT"]),
+    # after an emergency reply: the instruction stands (one row: the report)
+    ("my husband hasn't been able to pee since last night", EMERGENCY, EMERGENCY_AGAIN, ["EMERGENCY"]),
+    # with nothing asked: the person's history, thanked for
+    ("hello", ["utter_greet"], ["utter_share_history"], []),
+    ("explain what a laminectomy is", ["utter_edu_laminectomy"], ["utter_share_history"], []),
+])
+def test_the_date_of_the_operation_told_next_is_read_with_what_came_before(chat, database_url, first, first_reply, then, rows):
+    sender = chat.new_sender("op-date")
+    assert chat.conversation(sender, [first, "oh, and the operation was eight days ago"]) == [first_reply, then]
+    assert [t for t, _ in tiers(database_url, sender)] == rows
+
+
+def test_a_correction_naming_an_animal_clears_the_emergency(chat):
+    sender = chat.new_sender("retract-animal")
+    assert chat.conversation(sender, ["she can't stand up at all since this morning", "sorry, I was asking about our horse"]) == [
+        EMERGENCY, ["utter_red_flag_retracted"]]
 
 
 def test_a_general_question_about_a_sign_gets_the_warning_signs_and_its_my_mum_the_caregiver_reply(chat, database_url):

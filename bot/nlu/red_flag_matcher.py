@@ -61,6 +61,25 @@ def concept_spans(
     return sorted(found)
 
 
+def across_sentences(
+    combination: Sequence[str], spans: Dict[str, List[Tuple[int, int]]], limit: int = 3
+) -> List[Tuple[Tuple[int, int], Tuple[Tuple[int, int], ...]]]:
+    """Every concept of a combination anywhere in the message, in separate sentences or not: (whole span,
+    the parts). For the halves of a plan a person tells apart ("Nothing matters now. I've got the rope
+    ready."); the detector judges each part in its own clause, so a denied or quoted half does not count.
+    The first `limit` spans of each concept are enough: a long message must not cost a product of all."""
+    per_concept = [sorted(set(spans.get(f"concept:{name}", [])))[:limit] for name in combination]
+    if not all(per_concept):
+        return []
+    found = set()
+    for choice in itertools.product(*per_concept):
+        ordered = sorted(choice)
+        if any(a[1] > b[0] for a, b in zip(ordered, ordered[1:])):
+            continue  # one word cannot stand for two concepts
+        found.add(((ordered[0][0], max(e for _, e in ordered)), tuple(ordered)))
+    return sorted(found)
+
+
 def _near_choices(sentences, context: MessageContext, gap: int):
     """One span per concept, all within reach of each other, sentence by sentence. Only spans near the first
     concept's are paired with it: pairing every span with every other was quadratic in a long unpunctuated
@@ -134,6 +153,7 @@ class Detection:
     pushback: bool = False  # refusal, minimising or "can it wait" (meaningful after a red-flag reply)
     retraction: bool = False  # a correction: "I meant my dog", "it's not new"
     self_claim: bool = False  # "actually it's me", "soy yo": what was asked about is happening to the writer
+    recent_surgery: bool = False  # "oh and my fusion was 6 days ago": after a same-day question, that makes it same-day
     unsure: List[str] = field(default_factory=list)  # categories named too vaguely to settle: ask
     term_question: bool = False  # a question about a word ("what is cauda equina?"), not a report
     third_person: bool = False  # the finding is about somebody else (a caregiver writes)
@@ -206,13 +226,16 @@ class RedFlagMatcher(OncePerProcess):   # shared(): one per process (loading com
         self._add(compiler, "pushback", content.get("pushback", []))
         self._add(compiler, "term", content.get("term_questions", []))
         self._add(compiler, "retraction", content.get("retraction", []))
+        self._add(compiler, "corrected", content.get("corrected_report", []))
         self._add(compiler, "self_claim", content.get("self_claim", []))
+        self._add(compiler, "recent_surgery", content.get("recent_surgery", []))
         self._add(compiler, "chronic", content.get("chronic", []))
         self._add(compiler, "over_since", content.get("over_since", []))
         self._add(compiler, "chronic_overridden", content.get("chronic_overridden_by", []))
         self._add(compiler, "third_person", content.get("third_person", []))
         self.categories: Dict[str, Category] = {}
         self.combinations: Dict[str, List[List[str]]] = {}
+        self.across: Dict[str, List[List[str]]] = {}
         compiled_concepts: set = set()
         for name, spec in content["categories"].items():
             if spec["tier"] not in TIER_ORDER:
@@ -229,7 +252,8 @@ class RedFlagMatcher(OncePerProcess):   # shared(): one per process (loading com
             )
             self._add(compiler, f"find:{name}", spec.get("patterns", []))
             self.combinations[name] = [list(c) for c in spec.get("concepts", [])]
-            for concept in {c for combination in self.combinations[name] for c in combination}:
+            self.across[name] = [list(c) for c in spec.get("across_sentences", [])]
+            for concept in {c for combination in self.combinations[name] + self.across[name] for c in combination}:
                 if concept not in compiled_concepts:
                     compiled_concepts.add(concept)
                     self._add(compiler, f"concept:{concept}", [f"@{concept}"])
@@ -266,6 +290,10 @@ class RedFlagMatcher(OncePerProcess):   # shared(): one per process (loading com
         for name in self.categories:
             for combination in self.combinations[name]:
                 for whole, pieces in concept_spans(combination, spans, context):
+                    parts.setdefault(whole, pieces)
+                    candidates.setdefault(name, []).append(whole)
+            for combination in self.across[name]:
+                for whole, pieces in across_sentences(combination, spans):
                     parts.setdefault(whole, pieces)
                     candidates.setdefault(name, []).append(whole)
             candidates[name] = _minimal(spans.get(f"find:{name}", []) + candidates.get(name, []))
@@ -313,6 +341,12 @@ class RedFlagMatcher(OncePerProcess):   # shared(): one per process (loading com
             (f, span) for f, span in zip(detection.findings, accepted_spans)
             if (f, span) in phrased or not any(p.category != f.category and ps[0] <= span[0] and span[1] <= ps[1] for p, ps in phrased)
         ]
+        if spans.get("retraction") and spans.get("corrected"):
+            # "I told you earlier I couldn't pee. I meant I couldn't poop": what the writer says they said
+            # before, in a message that corrects it, is the mistake, not a report
+            corrected = [(f, span) for f, span in kept if any(context.same_sentence(c[0], span[0]) for c in spans["corrected"])]
+            detection.ruled_out.extend(RuledOut(f.category, f.text, "corrected") for f, _ in corrected)
+            kept = [pair for pair in kept if pair not in corrected]
         detection.findings = [f for f, _ in kept]
         accepted_spans = [span for _, span in kept]
         for name in self.categories:  # known harmless look-alikes ("can't walk far"), for the record
@@ -325,6 +359,7 @@ class RedFlagMatcher(OncePerProcess):   # shared(): one per process (loading com
         detection.pushback = bool(spans.get("pushback"))
         detection.retraction = bool(spans.get("retraction"))
         detection.self_claim = bool(spans.get("self_claim"))
+        detection.recent_surgery = bool(spans.get("recent_surgery"))
         if not detection.findings:
             detection.unsure = [  # a vague sign is judged like a clear one: negated, past, long over
                 name for name in self.categories
@@ -402,14 +437,14 @@ def merge_content(base: Dict, extra: Dict) -> Dict:
         merged[section] = {**base.get(section, {})}
         for key, values in (extra.get(section) or {}).items():
             merged[section][key] = list(merged[section].get(key, [])) + list(values)
-    for section in ("idioms", "pushback", "term_questions", "third_person", "retraction", "self_claim", "chronic", "over_since", "chronic_overridden_by"):
+    for section in ("idioms", "pushback", "term_questions", "third_person", "retraction", "corrected_report", "self_claim", "recent_surgery", "chronic", "over_since", "chronic_overridden_by"):
         merged[section] = list(base.get(section, [])) + list(extra.get(section, []))
     merged["categories"] = {name: dict(spec) for name, spec in base["categories"].items()}
     for name, spec in (extra.get("categories") or {}).items():
         if name not in merged["categories"]:
             raise ValueError(f"{name}: the concept file adds to a category the pattern file defines")
         target = merged["categories"][name]
-        for key in ("concepts", "patterns", "exclude", "unsure"):
+        for key in ("concepts", "across_sentences", "patterns", "exclude", "unsure"):
             target[key] = list(target.get(key, [])) + list(spec.get(key, []))
         for key in ("summary_es", "reason_es"):
             if key in spec:

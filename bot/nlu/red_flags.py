@@ -49,13 +49,17 @@ ACCEPTED_INTENT = "red_flag_accepted"
 # "actually it's me" after a question about a red flag, a red-flag reply or a safety question: the
 # writer's own (data/rules/red_flags.yml); a longer message is read for what else it says
 ABOUT_ME_INTENT = "red_flag_about_me"
+RECENT_SURGERY_INTENT = "red_flag_recent_surgery"
+DECLINE_INTENT = "decline_details"
+DETAIL_WORDS = re.compile(r"\b(?:number|phone|cell|mobile|name|details|info|information|address|e-?mail)\b", re.IGNORECASE)
+HISTORY_INTENT = "share_history"  # "I had my fusion in May": thanked for, with what the bot can explain
 ABOUT_ME_MAX_WORDS = 16
 BARE_CLAIM_WORDS = 4  # "that's me": nothing else to read in it
 ASKED_ABOUT = "red_flag_asked_about"  # parse data: the red flag a question asked about (no report)
 CLAIMS_SELF = re.compile(r"\b(?:me|myself|meself|mine|yo)\b", re.IGNORECASE)  # "it's me, not him"
 # Intents a Spanish message keeps (answers to a question, safety replies, the warning signs); any other gets
 # the answer to a clinic topic it names (bot.nlu.spanish_topics) or the Spanish contact.
-SPANISH_KEEPS = {*ANSWER_INTENTS, "red_flag_denied", ACCEPTED_INTENT, ABOUT_ME_INTENT, TERM_QUESTION_INTENT, PUSHBACK_INTENT, RETRACTION_INTENT, *UNSURE_INTENT_FOR_TIER.values()}
+SPANISH_KEEPS = {*ANSWER_INTENTS, "red_flag_denied", ACCEPTED_INTENT, ABOUT_ME_INTENT, RECENT_SURGERY_INTENT, TERM_QUESTION_INTENT, PUSHBACK_INTENT, RETRACTION_INTENT, *UNSURE_INTENT_FOR_TIER.values()}
 
 
 READ_INSTEAD = "read_instead"
@@ -212,6 +216,16 @@ class RedFlagDetector(MessageComponent):
             # the reply speaks to whom it is about now: the writer ("it's me"), or the one cared for ("it's him actually")
             person = "other" if detection.third_person and not CLAIMS_SELF.search(text) else "self"
             self._replace_entities(message, [_entity("red_flag_person", person, 0, len(text))])
+        elif self._tells_recent_surgery(detection, text, message):
+            # after a same-day question ("hot and shivery?") the date of the operation makes it same-day;
+            # anywhere else it is the person's history, thanked for (data/rules/red_flags.yml)
+            if _worded_as_question(text):
+                read_instead(message)
+            else:
+                message.set(READ_INSTEAD, {"name": HISTORY_INTENT, "confidence": 1.0}, add_to_output=True)
+            self._set_intent(message, RECENT_SURGERY_INTENT)
+        elif pushback and self._declines_details(message, text):
+            self._set_intent(message, DECLINE_INTENT)  # the callback form stops; nothing open is refused
         elif pushback and self._intent_name(message) != STOP_INTENT and (
             not self._education_question(message, FOLLOWUP_PREFIX) or scores.get("PUSHBACK", 0.0) >= self.config["net_pushback_over_question"]
         ):
@@ -268,6 +282,19 @@ class RedFlagDetector(MessageComponent):
         """"Actually it's me", "asking for myself": short, and no question the classifier is sure about."""
         return detection.self_claim and not detection.findings and len(text.split()) <= ABOUT_ME_MAX_WORDS \
             and not (_worded_as_question(text) and self._education_question(message))
+
+    def _tells_recent_surgery(self, detection: Detection, text: str, message: Message) -> bool:
+        """"Oh and my fusion was 6 days ago": short, no finding, and no question the classifier is sure about."""
+        return detection.recent_surgery and not detection.findings and len(text.split()) <= ABOUT_ME_MAX_WORDS \
+            and not (_worded_as_question(text) and self._education_question(message))
+
+    def _declines_details(self, message: Message, text: str) -> bool:
+        """"I'd prefer you didn't have my mobile": declining to give contact details (the callback
+        form stops), not refusing care. It names a detail, and the classifier's next reading is the decline."""
+        if not DETAIL_WORDS.search(text):
+            return False
+        ranking = message.get(INTENT_RANKING_KEY) or []
+        return any(g.get("name") == DECLINE_INTENT and (g.get("confidence") or 0.0) >= READ_INSTEAD_THRESHOLD for g in ranking)
 
     def _treatment_question(self, message: Message) -> bool:
         """A confident question about one treatment ("can RFA cause numbness down there?") keeps its answer

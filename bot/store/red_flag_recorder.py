@@ -46,6 +46,10 @@ SYMPTOM_CHECK_QUESTIONS: Dict[str, Tuple[str, str, str]] = {
 }
 YES_ANSWERS = {"affirm", "unsure", "red_flag_about_me"}  # "not sure" counts as yes, to be safe; so does "it's me"
 ABOUT_ME = "red_flag_about_me"
+RECENT_SURGERY = "red_flag_recent_surgery"
+# a vague sign of a tier, as the answer to that tier's safety question or inside the check, counts as "not sure"
+VAGUE_SIGN = {f"red_flag_unsure_{tier.lower()}": tier for tier in RED_FLAG_INTENTS.values()}
+VAGUE_SIGN_ENDS_CHECK = {"symptom_check_form": "EMERGENCY", "symptom_check_urgent_form": "URGENT"}
 SAFETY_QUESTIONS = {f"{SAFETY_QUESTION_PREFIX}{tier.lower()}": tier for tier in RED_FLAG_INTENTS.values()}
 
 
@@ -86,6 +90,12 @@ def detections(event: UserUttered, before: Before) -> List[Detected]:
     intent = (event.intent or {}).get("name")
     if intent in RED_FLAG_INTENTS:
         return [Detected(RED_FLAG_INTENTS[intent], CLASSIFIER_ONLY, event.text or "")]
+    if intent in VAGUE_SIGN:
+        return _vague_sign_as_answer(event, before, VAGUE_SIGN[intent])
+    if intent == RECENT_SURGERY and before.asked == "urgent" and before.open_tier in (None, "cleared"):
+        # as data/rules/red_flags.yml answers it: a same-day question, then the date of the operation
+        category = before.asked_category or "safety_question"
+        return [Detected("URGENT", category, f"asked about, then: {event.text or 'a recent operation'}")]
     if intent not in YES_ANSWERS:
         return []
     if before.active_loop in SYMPTOM_CHECK_FORMS and before.requested_slot in SYMPTOM_CHECK_QUESTIONS:
@@ -99,6 +109,18 @@ def detections(event: UserUttered, before: Before) -> List[Detected]:
         category = before.asked_category or "asked_about"
         return [Detected(before.asked.upper(), category, f"asked about, then: {event.text or 'it is me'}")]
     return []
+
+
+def _vague_sign_as_answer(event: UserUttered, before: Before, tier: str) -> List[Detected]:
+    """A vague sign given as the answer to its tier's safety question, or inside the check whose rule ends
+    it with that tier's reply; anywhere else it is only asked about (a question, no row)."""
+    answers_question = before.last_action == f"{SAFETY_QUESTION_PREFIX}{tier.lower()}"
+    ends_check = VAGUE_SIGN_ENDS_CHECK.get(before.active_loop or "") == tier
+    if not (answers_question or ends_check):
+        return []
+    entities = {e.get("entity"): e.get("value") for e in (event.parse_data or {}).get("entities") or []}
+    category = entities.get("red_flag_asked_category") or before.category or "safety_question"
+    return [Detected(tier, str(category), f"vague sign as the answer: {event.text or ''}")]
 
 
 def loop_states(tracker: DialogueStateTracker, wanted: Iterable[UserUttered]) -> Dict[int, Before]:

@@ -35,6 +35,21 @@ def test_a_comparison_gets_both_treatments(chat):
     assert "Spinal cord stimulation" in replies[0]["text"] and "pump" in replies[1]["text"]
 
 
+@pytest.mark.parametrize("text, first, opens, second", [
+    # the classifier's own reading would be one of them, or neither; a name a letter off still counts
+    ("how does a nerve block differ from a spinal cord stimulater?", "utter_edu_treatment_nerve_block", "A nerve block", "Spinal cord stimulation"),
+    ("is physio better than having another operation?", "utter_edu_treatment_pt", "Rehab after surgery", "Another surgery"),
+])
+def test_a_comparison_of_two_named_treatments_gets_both_in_the_order_named(chat, text, first, opens, second):
+    replies = chat.send(chat.new_sender("comparison-two"), text)
+    assert names(replies) == [first, first]  # the second answer goes out under the first one's name (bot.nlg)
+    assert replies[0]["text"].startswith(opens) and replies[1]["text"].startswith(second)
+
+
+def test_a_short_message_naming_one_treatment_a_letter_off_gets_its_answer(chat):
+    assert names(chat.send(chat.new_sender("misspelt"), "intrathecle pump??")) == ["utter_edu_treatment_intrathecal"]
+
+
 
 
 def test_the_same_follow_up_after_a_treatment_stays_with_the_treatment(chat):

@@ -22,6 +22,7 @@ data/nlu like the safety net and cached the same way), and:
 """
 from __future__ import annotations
 
+import difflib
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -102,6 +103,9 @@ UNMENTIONED = "unmentioned"  # specific things asked about that the pages never 
 WHICH_KIND = re.compile(r"\b(?:which|what) (?:make|brand|model|type|kind)\b", re.IGNORECASE)
 MAX_ALSO = 2  # answers after the first: more would bury the first
 # set by the red-flag detector or answers inside a flow: never taken over
+# "ok", "I'd rather wait": answers to a red-flag reply; a message with a phone number in it (and no red flag:
+# _process stops at one) asks for a call whatever the classifier heard in "I'd like a call: Ann, 419-..."
+READINGS_OF_A_REPLY = {"red_flag_accepted", "red_flag_pushback"}
 KEEP_PREFIXES = ("red_flag_", "symptom_check", "spanish_message", "stop", "callback_", "decline_details")
 CUES = r"please|also|anyway|anyways|separate question|another question|different question|quick question|unrelated|btw|by the way|my question is|question[:,]"
 # "what is RFA and where are you?": a second question joined by "and" is a clause of its own
@@ -125,7 +129,9 @@ LEAD = re.compile(
 POINTS_BACK = re.compile(r"\b(?:it|its|it's|they|them|that|those|this|these|one)\b", re.IGNORECASE)
 FRAGMENT_WORDS = 4
 CONTEXT_WORDS = 8  # "is that normal?", "is that part of it?": read with what came before
-COMPARES = re.compile(r"\b(?:same as|same thing as|different from|difference between|differ from|vs\.?|versus|compared (?:to|with)|better than|or (?:an?|the))\b", re.IGNORECASE)
+MORE_INTENT = "tell_me_more"
+SHORT_TREATMENT_QUESTION = 8  # words: "adhesiolisys??", "the stimualtor, explain"
+COMPARES = re.compile(r"\b(?:same as|same thing as|different from|diff?e?re?nce? between|diff between|differ from|vs\.?|versus|compared (?:to|with)|better than|or (?:an?|the))\b", re.IGNORECASE)
 # short closing words the classifier finds too close to call ("no thats all": goodbye or no?): either reply fits
 CLOSERS = {"deny", "goodbye", "thank"}
 FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|me|my|mine|we|us|our)\b", re.IGNORECASE)
@@ -227,13 +233,45 @@ def treatments_named(text: str) -> set:
     return set(treatments_in_order(text))
 
 
+FUZZY_MIN_CHARS = 6  # shorter words ("pt", "block", "pump") have too many one-letter neighbours
+FUZZY_CUTOFF = 0.86  # "stimualtor", "intrathecle", "adhesiolisys": one or two letters off
+
+
+@lru_cache(maxsize=1)
+def _long_treatment_words() -> Dict[int, Dict[str, str]]:
+    """Treatment words of at least FUZZY_MIN_CHARS letters, by number of words, for typo-tolerant naming."""
+    by_length: Dict[int, Dict[str, str]] = {}
+    for word, intent in _treatment_words()[1].items():
+        if len(word) >= FUZZY_MIN_CHARS:
+            by_length.setdefault(len(word.split()), {})[word] = intent
+    return by_length
+
+
+def _misspelt_treatments(text: str) -> List[Tuple[int, str]]:
+    """(position, intent) of treatment names written a letter or two off ("whats an intrathecle pump", "stimualtor or
+    pump"): people type on phones; the exact names are found first and these only where they are not."""
+    spans = [(m.start(), m.group()) for m in re.finditer(r"[a-z]+", text.lower())]
+    found: List[Tuple[int, str]] = []
+    for size, names in _long_treatment_words().items():
+        for i in range(len(spans) - size + 1):
+            gram = " ".join(w for _, w in spans[i:i + size])
+            if len(gram) < FUZZY_MIN_CHARS or gram in names:
+                continue
+            close = difflib.get_close_matches(gram, list(names), n=1, cutoff=FUZZY_CUTOFF)
+            if close:
+                found.append((spans[i][0], names[close[0]]))
+    return sorted(found)
+
+
 def treatments_in_order(text: str) -> List[str]:
-    """The treatments a message names (their intents), each once, in the order named."""
+    """The treatments a message names (their intents), each once, in the order named; names a letter or
+    two off count too."""
     pattern, topic_of = _treatment_words()
+    named = [(m.start(1), topic_of[m.group(1).lower()]) for m in pattern.finditer(text)] + _misspelt_treatments(text)
     found: List[str] = []
-    for m in pattern.finditer(text):
-        if topic_of[m.group(1).lower()] not in found:
-            found.append(topic_of[m.group(1).lower()])
+    for _, intent in sorted(named):
+        if intent not in found:
+            found.append(intent)
     return found
 
 
@@ -379,7 +417,7 @@ class ClauseFocus(MessageComponent):
         message that gives a phone number asks to be called, whatever the classifier read (the callback
         form then keeps the name, number and time given: actions/callback.py)."""
         name = str((message.get(INTENT) or {}).get("name") or "")
-        if name.startswith(KEEP_PREFIXES) or name == CALLBACK_INTENT or not parse_us_phone(text).ok:
+        if (name.startswith(KEEP_PREFIXES) and name not in READINGS_OF_A_REPLY) or name == CALLBACK_INTENT or not parse_us_phone(text).ok:
             return False
         if ASKS_OUR_NUMBER.search(text):  # "what's your number? mine is 419-...": both, the clinic's first
             return False
@@ -396,6 +434,15 @@ class ClauseFocus(MessageComponent):
             return
         if ELSE_ASKED.search(text) and TRIED_IT.search(text) and not name.startswith(("handoff_", "red_flag_")):
             _take(message, name, ALTERNATIVES_INTENT, 1.0)  # tried one, asks for the rest: not its paragraph again
+            return
+        named = treatments_in_order(text)
+        if COMPARES.search(text) and len(named) >= 2 and not name.startswith(KEEP_PREFIXES) and name != CALLBACK_INTENT \
+                and not (name in PERSONAL_INTENTS and FIRST_PERSON.search(text)):
+            # "difference between an epidural and RFA?": both answers, in the order named (_process adds the second)
+            _take(message, name, named[0], 1.0)
+            return
+        if (name in UNSURE_INTENTS or name == MORE_INTENT) and len(named) == 1 and len(text.split()) <= SHORT_TREATMENT_QUESTION:
+            _take(message, name, named[0], 1.0)  # "adhesiolisys??": a short message naming one treatment asks about it
             return
         if name == "nlu_fallback":
             guesses = [g for g in message.get(INTENT_RANKING_KEY) or [] if g.get("name") != name][:2]

@@ -51,6 +51,12 @@ _NAME_IN_SENTENCE = re.compile(
     r"\b(?:[Mm]y name is|[Mm]y name's|[Nn]ame is|[Nn]ame's|[Tt]his is|I am|I'm|i'm|i am|[Ss]he's|[Hh]e's|[Ss]he is|[Hh]e is|"
     r"[Hh]er name is|[Hh]is name is|[Aa]sk for)\s+([A-Z][^\W\d_'’.\-]*(?:\s+[A-Z][^\W\d_'’.\-]*){0,2})",
 )  # a capitalised name: "this is Dave Smith"; "I'm sorry" or "it's actually 419..." introduce none
+# a capitalised name that opens the message: "Dave Morrison here, ...", "Hi, it's Ann Lee, ...", "Ann speaking"
+_NAME_OPENS = re.compile(
+    r"^(?i:(?:hi|hello|hey|good (?:morning|afternoon|evening))[,!.]?\s+)?(?i:(?:it'?s|this is)\s+)?"
+    r"([A-Z][^\W\d_'’.\-]+(?:\s+[A-Z][^\W\d_'’.\-]*){0,2})(?i:\s+(?:here|speaking))?\s*[,.!:;\-–]",
+)
+_NAME_OPENS_SAYS_IT = re.compile(r"^\W*(?:(?:hi|hello|hey|good \w+)\W+)?(?:it'?s\s|this is\s)|\s(?:here|speaking)\s*[,.!:;\-–]", re.IGNORECASE)
 # a capitalised name written beside the number: "Tom Reyes, 419-555-0163", "call Greg Novak on 419..."
 _NAME_BY_NUMBER = re.compile(
     r"(?:^|[:,.;!?]\s*|\s)([A-Z][^\W\d_'’.\-]+(?:\s+[A-Z][^\W\d_'’.\-]*){0,2})\s*[,:\-–]?\s*(?:on|at)?\s*[(+]?\d{3}"
@@ -75,6 +81,12 @@ _YES = re.compile(
     re.IGNORECASE,
 )
 _NO = re.compile(r"^(?:n|no|nope|nah|don't|do not|i don't|i do not|never|not now|no thanks|no thank you)\b", re.IGNORECASE)
+# backing out at the confirmation: "oh scrap that, I'll phone the office tomorrow", "no need after all"
+_BACKS_OUT = re.compile(
+    r"\b(?:never ?mind|nvm|forget it|forget about it|scrap that|don'?t bother|no need|cancel|changed my mind|"
+    r"i'?ll (?:just )?(?:call|ring|phone) (?:you|them|the clinic|the office)(?: myself)?)\b",
+    re.IGNORECASE,
+)
 # words that make a message an answer to "when is a good time to call you?"
 _TIME_WORDS = re.compile(
     r"\b(?:\d{1,2}(?::\d\d)?\s*(?:am|pm|a\.m\.|p\.m\.)?|morning|mornings|afternoon|afternoons|evening|evenings|"
@@ -137,10 +149,12 @@ def name_in(text: str) -> Optional[str]:
     """A name introduced inside a longer message, or None: the words after "this is", "my name is" up to
     a word that shows a sentence ("this is Dave Smith and my number is" gives "Dave Smith"), or a
     capitalised name of two or three words written just before a phone number ("Tom Reyes, 419-...")."""
-    for pattern in (_NAME_IN_SENTENCE, _NAME_BY_NUMBER):
+    for pattern in (_NAME_IN_SENTENCE, _NAME_BY_NUMBER, _NAME_OPENS):
         match = pattern.search(text or "")
         if not match:
             continue
+        if pattern is _NAME_OPENS and not (_NAME_OPENS_SAYS_IT.search(text) and match.group(1)[:1].isupper()):
+            continue  # "Sure, ..." or "Thanks, ..." open a sentence; a name says "here", "it's" or "this is"
         words = []
         for word in next(g for g in match.groups() if g).split():
             if word.lower().strip(".'’") in _SENTENCE_WORDS or word.lower() in _NOT_A_NAME:
@@ -163,6 +177,23 @@ def time_in(text: str) -> Optional[str]:
     return None
 
 
+# the words around a changed time: "sorry, could you change it to Friday morning" -> "Friday morning"
+_CHANGE_TIME = re.compile(
+    r"^(?:actually|sorry|oh|ok|okay|wait)\b[,]?\s*|\b(?:can|could) you (?:make|change) (?:that|it)(?: to)?\s*|"
+    r"\b(?:make|change) (?:that|it)(?: to)?\s*|\s*\binstead\b|\s*\bplease\b",
+    re.IGNORECASE,
+)
+
+
+def is_a_time(text: str) -> bool:
+    """A short message that only says when to call ("weekdays after lunch", "could you change it to
+    Friday morning"): not a name, number or question."""
+    words = text.split()
+    return bool(words) and len(words) <= _TIME_CLAUSE_WORDS + 2 and bool(_TIME_WORDS.search(text)) \
+        and not text.rstrip().endswith("?") and not looks_like_a_number(text) and name_in(text) is None \
+        and not _BACKS_OUT.search(text) and consent_from({"text": text}) is None
+
+
 def clean_best_time(text: str) -> Optional[str]:
     value = re.sub(r"\s+", " ", (text or "").strip()).strip(" .!")
     if not value or len(value) > MAX_TIME_CHARS or _BARE_ANSWER.match(value):
@@ -181,6 +212,8 @@ def consent_from(message: Dict[Text, Any]) -> Optional[bool]:
     if intent == "deny" or text == "/deny":
         return False
     if _NO.match(text) and not re.match(r"^no problem\b", text, re.IGNORECASE):
+        return False
+    if _BACKS_OUT.search(text):
         return False
     if _YES.match(text):
         return True
@@ -216,8 +249,8 @@ class ValidateCallbackForm(FormValidationAction):
             name = name_in(text)
             if name:
                 return {"callback_name": name}  # "Her name is Angela Moore."
-            if parse_us_phone(text).ok or _SMALL_TALK.match(text.strip()):
-                return {}  # the number, or "thanks", at the name question: taken elsewhere or let pass; asked again
+            if parse_us_phone(text).ok or _SMALL_TALK.match(text.strip()) or is_a_time(text):
+                return {}  # the number, a time, or "thanks" at the name question: taken elsewhere or let pass; asked again
         return self._answer_for("callback_name", tracker)
 
     async def extract_callback_phone(self, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
@@ -228,6 +261,8 @@ class ValidateCallbackForm(FormValidationAction):
         requested = tracker.get_slot("requested_slot")
         if requested == "callback_phone" and looks_like_a_number(text):
             return {"callback_phone": text}  # digits win over the classifier: numbers look like "handoff_phone"
+        if requested == "callback_phone" and is_a_time(text):
+            return {}  # "weekday evenings are best": the time is kept (extract_callback_best_time), the number asked again
         if requested != "callback_phone" and parse_us_phone(text).ok:
             # "please call me back on <number>" up front, a number given at another question, or
             # "sorry wrong number, it's 419-555-0199" at a later one: the new number
@@ -246,6 +281,10 @@ class ValidateCallbackForm(FormValidationAction):
             return {"callback_best_time": found} if found and tracker.get_slot("callback_best_time") is None else {}
         if requested == "callback_best_time" and _TIME_WORDS.search(text) and not text.endswith("?"):
             return {"callback_best_time": text}  # "tomorrow after 2": a time wins over the classifier, like digits for the phone
+        if requested in ("callback_name", "callback_phone", "callback_consent") and is_a_time(text) \
+                and (tracker.get_slot("callback_best_time") is None or requested == "callback_consent"):
+            # "weekdays after lunch" at the name question, "change it to Friday morning" at the confirmation
+            return {"callback_best_time": time_in(text) or _CHANGE_TIME.sub("", text).strip(" ,.!")}
         return self._answer_for("callback_best_time", tracker)
 
     async def extract_callback_consent(self, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
@@ -254,7 +293,7 @@ class ValidateCallbackForm(FormValidationAction):
         ):
             return {}
         text = tracker.latest_message.get("text") or ""
-        if parse_us_phone(text).ok or name_in(text):
+        if parse_us_phone(text).ok or name_in(text) or is_a_time(text):
             return {}  # a correction, not an answer: the confirmation is asked again with the new details
         answer = consent_from(tracker.latest_message)
         # An unclear answer is passed on as text so that validation can say what is wrong.

@@ -278,3 +278,23 @@ def test_when_the_database_is_down_the_person_is_told_to_call_and_the_error_is_l
     assert "{clinic_phone}" in DOMAIN["responses"]["utter_callback_save_failed"][0]["text"]
     assert any("NOT stored" in r.getMessage() and r.levelno == logging.ERROR for r in caplog.records)
     assert "+14195550142" not in caplog.text  # the log says what failed, not the person's number
+
+
+@pytest.mark.parametrize("text, name", [
+    ("Marta Gil here, can the clinic phone me?", "Marta Gil"),
+    ("Hello, it's Ken Ito, I'd like a call back", "Ken Ito"),
+    ("Bea speaking - please ring me", "Bea"),
+    ("Sure, call me", None),
+    ("Thanks, that helps", None),
+    ("Monday, please call", None),
+])
+def test_a_name_that_opens_the_message_is_found_and_an_opening_word_is_not(text, name):
+    assert callback.name_in(text) == name
+
+
+@pytest.mark.parametrize("text, is_time", [
+    ("weekdays after lunch", True), ("could you make it tomorrow morning instead", True),
+    ("Tom", False), ("yes", False), ("(419) 555-0142", False), ("what time do you open?", False),
+])
+def test_a_message_that_only_says_when_to_call_is_told_apart(text, is_time):
+    assert callback.is_a_time(text) is is_time

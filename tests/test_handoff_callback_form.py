@@ -219,3 +219,51 @@ def test_a_time_the_classifier_reads_as_something_else_is_still_the_time(chat, d
     chat.send(sender, "Pat Jones")
     chat.send(sender, PHONE_TYPED)
     assert chat.responses(sender, when) == ["utter_ask_callback_consent"]
+
+
+def test_a_name_that_opens_the_message_is_kept_and_a_time_at_another_question_is_the_time(chat, database_url):
+    sender = chat.new_sender("callback-opens")
+    assert chat.conversation(sender, [
+        "Priya Shah here, could somebody from the clinic ring me?",
+        "weekday evenings are best",   # a time at the phone question: kept, the number is asked again
+        PHONE_TYPED,
+    ]) == [["utter_ask_callback_phone"], ["utter_ask_callback_phone"], ["utter_ask_callback_consent"]]
+    chat.send(sender, "yes")
+    assert rows_for(database_url, sender) == [("Priya Shah", PHONE_E164, "weekday evenings are best", True, "rest", "new")]
+
+
+def test_name_number_and_time_in_one_message_the_classifier_misreads_still_start_the_request(chat, database_url):
+    sender = chat.new_sender("callback-one-line")
+    assert chat.responses(sender, f"ok please call: Omar Haddad, {PHONE_TYPED}, late afternoon") == ["utter_ask_callback_consent"]
+    chat.send(sender, "yes")
+    assert rows_for(database_url, sender) == [("Omar Haddad", PHONE_E164, "late afternoon", True, "rest", "new")]
+
+
+def test_a_time_changed_at_the_confirmation_is_read_back_and_stored(chat, database_url):
+    sender = chat.new_sender("callback-new-time")
+    start(chat, sender)
+    chat.conversation(sender, ["Lena Fox", PHONE_TYPED, "mornings"])
+    again = chat.send(sender, "actually could you change that to after 3pm")
+    assert [m["metadata"]["response"] for m in again] == ["utter_ask_callback_consent"] and "(after 3pm)" in again[0]["text"]
+    chat.send(sender, "yes")
+    assert rows_for(database_url, sender) == [("Lena Fox", PHONE_E164, "after 3pm", True, "rest", "new")]
+
+
+@pytest.mark.parametrize("backing_out, reply", [
+    ("never mind, I'll ring them myself tomorrow", "utter_callback_no_consent"),   # a no to the confirmation
+    ("forget it", "utter_callback_cancelled"),   # read as cancel, as at any question
+])
+def test_backing_out_at_the_confirmation_stores_nothing(chat, database_url, backing_out, reply):
+    sender = chat.new_sender("callback-back-out")
+    start(chat, sender)
+    chat.conversation(sender, ["Lena Fox", PHONE_TYPED, "mornings"])
+    assert chat.responses(sender, backing_out) == [reply]
+    assert rows_for(database_url, sender) == []
+
+
+def test_declining_the_number_in_words_that_sound_like_a_refusal_stops_the_request(chat, database_url):
+    sender = chat.new_sender("callback-decline-email")
+    start(chat, sender)
+    chat.send(sender, "Alex")
+    assert chat.responses(sender, "rather not share my mobile, I'll write to them instead") == ["utter_callback_declined"]
+    assert rows_for(database_url, sender) == []

@@ -1,11 +1,12 @@
 # make run   - set up what is missing, train if needed, start everything on SQLite
 # make test  - set up, train (cached), run every test
+# make test-fast - set up, run the unit tier only (no training, no servers)
 # make run-prod - two Rasa servers sharing PostgreSQL + Redis (DATABASE_URL, REDIS_HOST, REDIS_PORT)
 PY := .venv/bin/python
 export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: setup train run shell test validate bench run-prod clean
+.PHONY: setup train run shell test test-fast validate bench run-prod clean
 
 setup:
 	@bash scripts/setup.sh
@@ -28,6 +29,10 @@ validate: setup
 
 test: train
 	@$(PY) -m pytest $(PYTEST_ARGS)
+
+# The unit tier (markers: tests/conftest.py): no model, no servers, no PostgreSQL/Redis, no browser.
+test-fast: setup
+	@$(PY) -m pytest -m unit $(PYTEST_ARGS)
 
 bench: train
 	@$(PY) -m bench.run

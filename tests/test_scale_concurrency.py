@@ -21,7 +21,7 @@ from scale_support import (delete_lock_keys, events_by_sender, fresh_postgres_da
                            isolated_redis_settings, lock_keys, post, prod_stack, red_flag_rows, reply_texts,
                            turn_structure_problems, user_texts)
 
-pytestmark = pytest.mark.timeout(1800)
+pytestmark = [pytest.mark.stack, pytest.mark.prod, pytest.mark.timeout(1800)]  # two Rasa servers on PostgreSQL + Redis
 
 CONVERSATIONS = 200
 PARALLEL = 20

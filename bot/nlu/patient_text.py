@@ -15,7 +15,7 @@ import re
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence
 
 import spacy
 from spacy.tokens import Doc, Token
@@ -187,10 +187,6 @@ class PatientText:
             if token.like_num or token.text[:1].isdigit():
                 token._.rf_fever = fever_value(token.text)
         return doc
-
-    def canonical_tokens(self, text: str) -> List[Tuple[str, str]]:
-        """(text, canonical) pairs: for tests and for explaining a match to staff."""
-        return [(t.text, t.norm_) for t in self(text)]
 
 
 COMMON_WORDS_FILE = BUILD / "common_english_words.txt"

@@ -19,8 +19,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import clinic
-from bot.phone import format_us, looks_like_a_number, parse_us_phone
 from bot.log_privacy import masked
+from bot.phone import format_us, looks_like_a_number, parse_us_phone
 
 logger = logging.getLogger(__name__)
 

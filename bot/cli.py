@@ -25,7 +25,7 @@ def _check_clinic() -> None:
     try:
         clinic.load()
     except clinic.ClinicConfigError as e:
-        raise SystemExit(f"[serve] cannot start: {e}")
+        raise SystemExit(f"[serve] cannot start: {e}") from None
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

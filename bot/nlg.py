@@ -16,15 +16,12 @@ from functools import lru_cache
 from typing import Any, Callable, Dict, Optional, Text
 
 import yaml
-
 from rasa.core.nlg.generator import ResponseVariationFilter
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.constants import RESPONSE_CONDITION
 
-from bot import clinic, knowledge
-from bot import source_search
+from bot import clinic, knowledge, source_search
 from bot.nlu.clause_focus import ALSO_ASKED, DECISION_ASKED, FOLLOWUP_PREFIX, PERSONAL_INTENTS, UNMENTIONED
-
 
 FITS_YOU = "utter_clinic_fits_you"  # appended to an answer to a personally worded question
 NOT_IN_PAGES = "utter_edu_not_in_pages"

@@ -100,7 +100,7 @@ def test_200_conversations_across_two_servers_are_stored_complete_in_order_and_o
         message = ("bot/store/red_flag_recorder.py is not present: the red-flag exactly-once check was NOT run "
                    f"({len(red_flag_senders)} conversations sent {RED_FLAG_MESSAGE!r})")
         print(message)
-        warnings.warn(message)
+        warnings.warn(message, stacklevel=2)
         return
     rows = red_flag_rows(url, prefix)
     red_flag_message_ids = {

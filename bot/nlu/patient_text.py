@@ -148,7 +148,7 @@ class PatientText:
     def is_known(self, word: str) -> bool:
         return word in self.known or word in self.known_strings or word in self._vocabulary
 
-    @lru_cache(maxsize=20000)
+    @lru_cache(maxsize=20000)  # noqa: B019 (keeps its PatientText alive; each lives for the process)
     def correct(self, word: str) -> Optional[str]:
         """The pattern word an unknown word is a typo of, or None."""
         if len(word) < 5 or len(word) > MAX_TYPO_LENGTH or not word.isalpha() or self.is_known(word):

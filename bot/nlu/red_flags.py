@@ -21,10 +21,10 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.message_component import MessageComponent
-from bot.phone import looks_like_a_number
 from bot.nlu.red_flag_matcher import TIER_ORDER, Detection, Finding, RedFlagMatcher
 from bot.nlu.safety_net import SafetyNet
 from bot.nlu.spanish_topics import spanish_topic
+from bot.phone import looks_like_a_number
 
 logger = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 import logging
+import math
 from pathlib import Path
 from typing import Any, Callable, List, Optional, Text
 

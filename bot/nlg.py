@@ -55,8 +55,11 @@ class ClinicNLG(TemplatedNaturalLanguageGenerator):
     ) -> None:
         super().__init__(domain.responses if domain is not None else {})
         # A broken clinic.yml raises ClinicConfigError here and the server does not start.
-        self.details = details if details is not None else (clinic.load() if clinic_values is None else None)
-        self.clinic_values = clinic_values if clinic_values is not None else self.details.template_values()
+        if clinic_values is None:
+            self.details: Optional[clinic.Clinic] = details if details is not None else clinic.load()
+            self.clinic_values = self.details.template_values()
+        else:
+            self.details, self.clinic_values = details, clinic_values
         self.clock = clock or clinic_clock()
 
     def _random_response_for(

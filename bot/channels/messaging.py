@@ -62,7 +62,7 @@ class TurnCollector(TierTaggingCollector):
         super().__init__()
         self._channel_name = channel_name
 
-    def name(self) -> Text:  # type: ignore[override]
+    def name(self) -> Text:
         return self._channel_name
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:

@@ -10,12 +10,12 @@ import json
 import pickle
 import threading
 from pathlib import Path
-from typing import Callable, Dict, Sequence, TypeVar
+from typing import Callable, Dict, Sequence, Type, TypeVar
 
 T = TypeVar("T")
 
 
-def load_or_fit(kind: type, files: Sequence[Path], settings: Dict, code: Path, cache_dir: Path, fit: Callable[[], T]) -> T:
+def load_or_fit(kind: Type[T], files: Sequence[Path], settings: Dict, code: Path, cache_dir: Path, fit: Callable[[], T]) -> T:
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
     digest.update(code.read_bytes())  # how the data is read and the model built
     for path in files:

@@ -15,9 +15,10 @@ import re
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Dict, Iterable, List, Optional, Sequence, cast
 
 import spacy
+from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc, Token
 
 from bot.paths import BUILD
@@ -101,7 +102,7 @@ class PatientText:
         for surface, pieces in split_tokens.items():
             for variant in {surface, surface.capitalize(), surface.upper()}:
                 orths = _split_like(variant, [p[0] for p in pieces])
-                self.nlp.tokenizer.add_special_case(
+                cast(Tokenizer, self.nlp.tokenizer).add_special_case(
                     variant, [{"ORTH": o, "NORM": p[1]} for o, p in zip(orths, pieces)]
                 )
         self._vocabulary: Dict[str, str] = {}

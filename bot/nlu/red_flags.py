@@ -199,7 +199,8 @@ class RedFlagDetector(MessageComponent):
             self._set_intent(message, TERM_QUESTION_INTENT)
         elif detection.unsure and not self._mood_word_in_a_question(detection, message):
             category = self.matcher.categories[detection.unsure[0]]
-            self._ask(message, category.tier, *category.words(language), category=category.name)
+            summary, reason = category.words(language)
+            self._ask(message, category.tier, summary, reason, category=category.name)
         # "I meant my dog": the conversation no longer stays with the red flag; "sorry wrong number, it's
         # 419-555-0129" corrects a phone number (the callback form takes it), not a symptom
         elif detection.retraction and not looks_like_a_number(text):

@@ -62,6 +62,8 @@ def _url_kwargs(url: str) -> dict:
 class ClinicTrackerStore(SQLTrackerStore):
     """endpoints.yml: `tracker_store: {type: bot.store.tracker_store.ClinicTrackerStore, url: ...}`."""
 
+    engine: sa.engine.Engine  # made by SQLTrackerStore.__init__, replaced below
+
     def __init__(self, domain=None, host: Optional[Text] = None, event_broker=None, **kwargs: Any) -> None:
         self.database_url = host or default_database_url()
         migrate.upgrade(self.database_url)

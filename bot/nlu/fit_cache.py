@@ -10,7 +10,7 @@ import json
 import pickle
 import threading
 from pathlib import Path
-from typing import Callable, Dict, Sequence, Type, TypeVar
+from typing import Any, Callable, Dict, Sequence, Type, TypeVar
 
 T = TypeVar("T")
 
@@ -44,6 +44,7 @@ class OncePerProcess:
     threads share it). Subclasses say how it is built in `_build` (default: no arguments)."""
 
     _lock = threading.Lock()
+    _shared_instance: Any  # only declared: shared() sets it on each subclass (read from the class's own __dict__)
 
     @classmethod
     def _build(cls):

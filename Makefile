@@ -1,11 +1,13 @@
 # make run   - set up what is missing, train if needed, start everything on SQLite
 # make test  - set up, train (cached), run every test
+# make test-fast - set up, run the unit tier only (no training, no servers)
+# make lint  - ruff check (lint only, no reformatting) and mypy (settings in pyproject.toml)
 # make run-prod - two Rasa servers sharing PostgreSQL + Redis (DATABASE_URL, REDIS_HOST, REDIS_PORT)
 PY := .venv/bin/python
 export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: setup train run shell test validate bench run-prod clean
+.PHONY: setup train run shell test test-fast lint validate bench run-prod clean
 
 setup:
 	@bash scripts/setup.sh
@@ -29,8 +31,16 @@ validate: setup
 test: train
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
+# The unit tier (markers: tests/conftest.py): no model, no servers, no PostgreSQL/Redis, no browser.
+test-fast: setup
+	@$(PY) -m pytest -m unit $(PYTEST_ARGS)
+
+lint: setup
+	@.venv/bin/ruff check bot actions tests bench scripts
+	@.venv/bin/mypy
+
 bench: train
 	@$(PY) -m bench.run
 
 clean:
-	rm -rf models build var .pytest_cache
+	rm -rf models build var .pytest_cache .mypy_cache .ruff_cache

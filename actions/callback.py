@@ -19,8 +19,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import clinic
-from bot.phone import format_us, looks_like_a_number, parse_us_phone
 from bot.log_privacy import masked
+from bot.phone import format_us, looks_like_a_number, parse_us_phone
 
 logger = logging.getLogger(__name__)
 
@@ -320,7 +320,7 @@ class ValidateCallbackForm(FormValidationAction):
         if value is None:
             return {"callback_phone": None, "callback_phone_display": None}
         result = parse_us_phone(str(value))
-        if not result.ok:
+        if result.e164 is None:  # = not result.ok
             dispatcher.utter_message(response=f"utter_callback_phone_{result.problem}")
             return {"callback_phone": None, "callback_phone_display": None}
         return {"callback_phone": result.e164, "callback_phone_display": format_us(result.e164)}

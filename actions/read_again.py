@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActionExecuted, UserUttered, UserUtteranceReverted
+from rasa_sdk.events import ActionExecuted, UserUtteranceReverted, UserUttered
 from rasa_sdk.executor import CollectingDispatcher
 
 READ_INSTEAD = "read_instead"

@@ -78,7 +78,10 @@ def load_red_flag_sets() -> Dict[str, list]:
     folder = ROOT / RED_FLAG_SETS
     if not folder.is_dir():
         return {"positives": [], "negatives": []}
-    read = lambda name, key: yaml.safe_load((folder / name).read_text(encoding="utf-8"))[key] if (folder / name).exists() else []
+
+    def read(name: str, key: str) -> list:
+        return yaml.safe_load((folder / name).read_text(encoding="utf-8"))[key] if (folder / name).exists() else []
+
     return {"positives": read("positives.yml", "positives"), "negatives": read("negatives.yml", "negatives")}
 
 

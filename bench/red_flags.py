@@ -18,7 +18,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the shared test phrasings
 
 import red_flag_cases as cases  # noqa: E402
-
 from bot.nlu.red_flag_matcher import RedFlagMatcher  # noqa: E402
 
 

@@ -29,6 +29,7 @@ import tempfile
 import time
 import urllib.request
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -171,11 +172,11 @@ def serve_and_measure(name: str, model: Path, base: StackConfig, workdir: Path, 
         run_load(cfg.rasa_url, users=1, turns_per_user=args.warmup_turns, tag=f"{name}-warm")
         one, paced, saturated = [], [], []
         for r in range(args.repeat):
-            one.append(measured(process.pid, lambda: run_load(cfg.rasa_url, 1, args.single_turns, tag=f"{name}-one{r}")))
-            paced.append(measured(process.pid, lambda: run_load(cfg.rasa_url, USERS, args.paced_turns, think_s=args.think,
-                                                                 tag=f"{name}-paced{r}")))
-            saturated.append(measured(process.pid, lambda: run_load(cfg.rasa_url, USERS, args.saturated_turns,
-                                                                    tag=f"{name}-sat{r}")))
+            one.append(measured(process.pid, partial(run_load, cfg.rasa_url, 1, args.single_turns, tag=f"{name}-one{r}")))
+            paced.append(measured(process.pid, partial(run_load, cfg.rasa_url, USERS, args.paced_turns, think_s=args.think,
+                                                        tag=f"{name}-paced{r}")))
+            saturated.append(measured(process.pid, partial(run_load, cfg.rasa_url, USERS, args.saturated_turns,
+                                                           tag=f"{name}-sat{r}")))
             log(f"{name} run {r + 1}/{args.repeat}: 1 user p50 {one[-1]['p50_ms']} ms; 20 users p50 {paced[-1]['p50_ms']} "
                 f"p99 {paced[-1]['p99_ms']} ms; saturated {saturated[-1]['rps']} turns/s; "
                 f"server CPU {one[-1]['cpu_ms_per_turn']} ms/turn (load average {os.getloadavg()[0]:.1f})")

@@ -25,7 +25,7 @@ def _check_clinic() -> None:
     try:
         clinic.load()
     except clinic.ClinicConfigError as e:
-        raise SystemExit(f"[serve] cannot start: {e}")
+        raise SystemExit(f"[serve] cannot start: {e}") from None
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -84,8 +84,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print("Press Ctrl-C to stop.", flush=True)
         while not stopping["now"]:
             for svc in stack.services:
-                if svc.process.poll() is not None:
-                    print(f"[serve] {svc.name} stopped unexpectedly (exit {svc.process.returncode}); see {svc.log_path}")
+                code = svc.exit_code()
+                if code is not None:
+                    print(f"[serve] {svc.name} stopped unexpectedly (exit {code}); see {svc.log_path}")
                     stopping["now"] = True
             time.sleep(0.5)
     except StartCancelled:

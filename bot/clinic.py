@@ -106,7 +106,8 @@ class Clinic:
         """When today's hours end, if the clinic is open at `now`."""
         if not self.is_open(now):
             return None
-        return self.hours[DAYS[self._local(now).weekday()]][1]
+        today = self.hours[DAYS[self._local(now).weekday()]]
+        return today[1] if today else None
 
     def now_values(self, now: datetime) -> Dict[str, str]:
         """Values that depend on the time of the reply: whether the office is open right now, in words

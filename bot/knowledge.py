@@ -44,7 +44,7 @@ class Knowledge:
     safety_policy: List[str]
     guidance: List[str]
     other_titles: Dict[str, str]
-    followups: Dict[str, Dict[str, List[Dict[str, str]]]] = None  # response -> topic -> sections
+    followups: Optional[Dict[str, Dict[str, List[Dict[str, str]]]]] = None  # response -> topic -> sections
 
     def title_for(self, intent: str) -> Optional[str]:
         """Readable name of an intent for "Did you mean …?"; None if we have no good name for it."""

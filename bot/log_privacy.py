@@ -28,7 +28,7 @@ def install() -> None:
             message, line = WITHHELD, ""
         shown(message, category, filename, lineno, file, line)
 
-    showwarning.withholds_message_text = True
+    showwarning.withholds_message_text = True  # type: ignore[attr-defined]  # a marker on the function itself
     warnings.showwarning = showwarning
 
 

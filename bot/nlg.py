@@ -16,15 +16,12 @@ from functools import lru_cache
 from typing import Any, Callable, Dict, Optional, Text
 
 import yaml
-
 from rasa.core.nlg.generator import ResponseVariationFilter
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.constants import RESPONSE_CONDITION
 
-from bot import clinic, knowledge
-from bot import source_search
+from bot import clinic, knowledge, source_search
 from bot.nlu.clause_focus import ALSO_ASKED, DECISION_ASKED, FOLLOWUP_PREFIX, PERSONAL_INTENTS, UNMENTIONED
-
 
 FITS_YOU = "utter_clinic_fits_you"  # appended to an answer to a personally worded question
 NOT_IN_PAGES = "utter_edu_not_in_pages"
@@ -58,8 +55,11 @@ class ClinicNLG(TemplatedNaturalLanguageGenerator):
     ) -> None:
         super().__init__(domain.responses if domain is not None else {})
         # A broken clinic.yml raises ClinicConfigError here and the server does not start.
-        self.details = details if details is not None else (clinic.load() if clinic_values is None else None)
-        self.clinic_values = clinic_values if clinic_values is not None else self.details.template_values()
+        if clinic_values is None:
+            self.details: Optional[clinic.Clinic] = details if details is not None else clinic.load()
+            self.clinic_values = self.details.template_values()
+        else:
+            self.details, self.clinic_values = details, clinic_values
         self.clock = clock or clinic_clock()
 
     def _random_response_for(

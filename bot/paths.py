@@ -1,6 +1,6 @@
 """Where things live, relative to the repository root (one place, so nothing guesses)."""
-from pathlib import Path
 import os
+from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = Path(os.environ.get("BOT_VAR_DIR", ROOT / "var"))

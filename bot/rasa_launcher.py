@@ -61,7 +61,10 @@ def model_components(model: Path) -> Set[str]:
     """The component classes a trained model runs at prediction time (from its metadata.json)."""
     with tarfile.open(model, "r:gz") as archive:
         member = next(m for m in archive.getmembers() if m.name.lstrip("/") == "metadata.json")
-        metadata = json.load(archive.extractfile(member))
+        extracted = archive.extractfile(member)
+        if extracted is None:
+            raise ValueError(f"{model}: metadata.json is not a file")
+        metadata = json.load(extracted)
     return {node["uses"] for node in metadata["predict_schema"]["nodes"].values()}
 
 

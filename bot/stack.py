@@ -36,6 +36,10 @@ class Service:
     process: Optional[subprocess.Popen] = None
     log_path: Optional[Path] = None
 
+    def exit_code(self) -> Optional[int]:
+        """The process's exit code once it has ended; None while it runs or before it is started."""
+        return self.process.poll() if self.process is not None else None
+
 
 @dataclass
 class StackConfig:
@@ -231,8 +235,9 @@ class Stack:
         while time.monotonic() < deadline:
             if cancelled():
                 raise StartCancelled()
-            if svc.process.poll() is not None:
-                raise RuntimeError(f"{svc.name} exited with {svc.process.returncode}:\n{tail(svc.log_path)}")
+            code = svc.exit_code()
+            if code is not None:
+                raise RuntimeError(f"{svc.name} exited with {code}:\n{tail(svc.log_path)}")
             try:
                 with urllib.request.urlopen(svc.ready_url, timeout=2) as r:
                     if r.status < 500:

@@ -11,7 +11,7 @@ import os
 import subprocess
 import time
 from pathlib import Path
-from typing import Iterable, List
+from typing import Iterable, List, Set
 
 from bot.paths import MODELS, RASA_DATA, ROOT, SPACY_MODEL
 from bot.rasa_launcher import rasa_command_prefix
@@ -20,7 +20,7 @@ INPUT_GLOBS = ("config.yml", "domain.yml", "data/**/*.yml", "bot/nlu/**/*.py", "
 
 
 def input_files(root: Path = ROOT) -> List[Path]:
-    files = set()
+    files: Set[Path] = set()
     for pattern in INPUT_GLOBS:
         files.update(p for p in root.glob(pattern) if p.is_file())
     return sorted(files)

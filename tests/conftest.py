@@ -2,6 +2,13 @@
 
 Every server is real and listens on free ports on 127.0.0.1; each test session has its own
 SQLite database file unless TEST_DATABASE_URL points elsewhere.
+
+Tiers (markers, assigned at collection below; `pytest -m unit` is `make test-fast`):
+- stack: needs a trained model or a running server (a fixture below, a module's own servers or `bot serve`);
+- prod: needs the local PostgreSQL or Redis server;
+- browser: drives Chromium through Playwright;
+- unit: none of these. A test can be in several of stack, prod and browser; unit is in none of them.
+A module whose tests start servers without these fixtures says so with `pytestmark = pytest.mark.stack`.
 """
 from __future__ import annotations
 
@@ -122,3 +129,50 @@ def clinic_values() -> Dict[str, str]:
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+# --- tiers ---------------------------------------------------------------------------------------
+
+TIERS = ("unit", "stack", "prod", "browser")
+# Fixtures that train (or load) the model or start the servers. item.fixturenames holds every fixture a
+# test uses, directly or through other fixtures, so a module's fixture built on one of these counts too.
+STACK_FIXTURES = frozenset({"model_path", "stack", "chat", "agent", "nlu", "console_url"})
+BROWSER_FIXTURES = frozenset({"browser"})  # Playwright's Chromium (test_widget_browser, test_console_browser)
+PROD_PARAM = "postgresql"  # the PostgreSQL case of a database fixture parametrized over sqlite/postgresql
+
+
+def tiers_of(item: pytest.Item) -> set:
+    tiers = {mark.name for mark in item.iter_markers() if mark.name in TIERS}
+    names = set(getattr(item, "fixturenames", ()))
+    if names & STACK_FIXTURES:
+        tiers.add("stack")
+    if names & BROWSER_FIXTURES:
+        tiers.add("browser")
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and any(value == PROD_PARAM for value in callspec.params.values()
+                                    if isinstance(value, str)):
+        tiers.add("prod")
+    if "unit" in tiers and len(tiers) > 1:
+        raise pytest.UsageError(f"{item.nodeid} is marked unit but needs {sorted(tiers - {'unit'})}")
+    return tiers or {"unit"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects by these markers
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        present = {mark.name for mark in item.iter_markers()}
+        for tier in sorted(tiers_of(item) - present):
+            item.add_marker(tier)
+
+
+@pytest.fixture(autouse=True)
+def _unit_tests_start_nothing(request, monkeypatch):
+    """A unit test that trains or starts the stack fails at once, saying which tier it belongs to."""
+    if request.node.get_closest_marker("unit") is None:
+        return
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"{request.node.nodeid} trains or starts servers: mark it stack (tests/conftest.py)")
+
+    monkeypatch.setattr(Stack, "start", refuse)
+    monkeypatch.setattr("bot.training.ensure_trained", refuse)

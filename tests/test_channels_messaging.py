@@ -27,6 +27,8 @@ TELEGRAM_TOKEN = "123456789:TEST-token"
 TELEGRAM_SECRET = "test-secret-Token_1"
 API_TOKEN = "test-api-token"
 SMS_LIMIT = 1600
+pytestmark = pytest.mark.stack  # its own Rasa server beside a fake provider
+
 MARKUP = ("**", "__", "](", "<b>", "<br", "</", "&amp;", "&nbsp;")
 
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from bot.store import annotations, audit, conversations, followup, retention, staff
+from bot.store import annotations, conversations, followup, retention, staff
 from bot.store.conversations import EVENTS, ConversationFilter
 from bot.store.db import session_scope
 from bot.store.models import Annotation, AuditEntry, CallbackRequest, RedFlagEvent, StaffUser

@@ -118,6 +118,7 @@ def default_console(tmp_path_factory):
     stack.stop()
 
 
+@pytest.mark.stack  # the console's own process
 def test_a_guessing_machine_is_paused_until_an_admin_unlocks_the_name(default_console):
     db_url, console_url = default_console
     victim = add_user(db_url, "admin")
@@ -133,6 +134,7 @@ def test_a_guessing_machine_is_paused_until_an_admin_unlocks_the_name(default_co
         assert staff.find_user(s, victim).failed_logins == PER_NAME_AND_ADDRESS  # the account itself is not locked
 
 
+@pytest.mark.stack  # the console's own process
 def test_parallel_wrong_passwords_are_all_counted(default_console):
     """200 parallel guesses once left failed_logins at 24: the account-wide lock never came."""
     db_url, _ = default_console

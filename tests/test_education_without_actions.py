@@ -8,7 +8,7 @@ import pytest
 
 from bot.stack import Stack, StackConfig, free_port
 
-pytestmark = pytest.mark.timeout(600)
+pytestmark = [pytest.mark.stack, pytest.mark.timeout(600)]  # its own Rasa server
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ from scale_support import (OwnRedis, allow_database, block_database, drop_connec
                            is_failure_reply, isolated_redis_settings, kill_service, lock_keys, log_text, post,
                            prod_stack, reply_texts, turn_structure_problems, user_texts, wait_for)
 
-pytestmark = pytest.mark.timeout(900)
+pytestmark = [pytest.mark.stack, pytest.mark.timeout(900)]  # its own stacks, Redis and database
 
 RED_FLAG = "I suddenly can't control my bladder"
 EDUCATION = "What is post-laminectomy syndrome?"
@@ -106,6 +106,7 @@ def prod(model_path, own_redis, tmp_path_factory):
             yield stack, url, settings
 
 
+@pytest.mark.prod
 def test_database_outage_gives_a_polite_reply_a_clear_log_and_recovers(prod, clinic_values):
     stack, db_url, _ = prod
     url = stack.cfg.rasa_url
@@ -146,6 +147,7 @@ def test_database_outage_gives_a_polite_reply_a_clear_log_and_recovers(prod, cli
     assert red_flag_categories(db_url, sender) == [("EMERGENCY", "bladder_control")]
 
 
+@pytest.mark.prod
 def test_a_database_restart_between_turns_loses_neither_context_nor_the_turn(prod):
     """Connections dropped while idle (a restart, a failover, a proxy's idle timeout): the next turn
     must still see the conversation so far, and be stored."""
@@ -164,6 +166,7 @@ def test_a_database_restart_between_turns_loses_neither_context_nor_the_turn(pro
     assert not turn_structure_problems(events), turn_structure_problems(events)
 
 
+@pytest.mark.prod
 def test_redis_outage_is_reported_to_the_person_and_the_log_and_loses_nothing_silently(prod, own_redis, clinic_values):
     stack, db_url, settings = prod
     url = stack.cfg.rasa_url

@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions import callback
 from bot.paths import ROOT
 from bot.store import migrate
-from rasa_sdk import Tracker
-from rasa_sdk.executor import CollectingDispatcher
 
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
 NY = ZoneInfo("America/New_York")

@@ -114,6 +114,7 @@ def test_the_rasa_server_refuses_to_start_with_a_broken_clinic_file_and_names_th
     assert "ClinicConfigError" in str(raised.value) and f"field '{field}'" in str(raised.value)
 
 
+@pytest.mark.stack  # runs `bot serve`
 def test_bot_serve_refuses_to_start_with_a_broken_clinic_file_and_names_the_field(tmp_path):
     env = {"CLINIC_FILE": str(_broken_clinic_file(tmp_path, "email")), "PATH": "/usr/bin:/bin"}
     result = subprocess.run(

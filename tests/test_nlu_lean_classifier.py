@@ -1,7 +1,6 @@
 """The leaner logistic-regression predict (bot/nlu/lean_logistic_regression.py) gives Rasa's exact answers."""
 from __future__ import annotations
 
-import asyncio
 import copy
 
 import pytest

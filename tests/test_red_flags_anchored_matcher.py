@@ -8,6 +8,7 @@ from typing import List, Set, Tuple
 
 import pytest
 import yaml
+from spacy.errors import MatchPatternError
 from spacy.matcher import Matcher
 
 import red_flag_cases as cases
@@ -107,5 +108,5 @@ def test_a_bad_pattern_fails_when_the_detector_is_built(detector, tmp_path):
     vocab = detector.text.nlp.vocab
     matcher = AnchoredMatcher(vocab, validate=True)
     matcher.add("bad", [[{"NORM": "leg", "NOT_A_KEY": 1}]])
-    with pytest.raises(Exception):
+    with pytest.raises(MatchPatternError):
         matcher.build()

@@ -21,7 +21,7 @@ from scale_support import (delete_lock_keys, events_by_sender, fresh_postgres_da
                            isolated_redis_settings, lock_keys, post, prod_stack, red_flag_rows, reply_texts,
                            turn_structure_problems, user_texts)
 
-pytestmark = pytest.mark.timeout(1800)
+pytestmark = [pytest.mark.stack, pytest.mark.prod, pytest.mark.timeout(1800)]  # two Rasa servers on PostgreSQL + Redis
 
 CONVERSATIONS = 200
 PARALLEL = 20
@@ -100,7 +100,7 @@ def test_200_conversations_across_two_servers_are_stored_complete_in_order_and_o
         message = ("bot/store/red_flag_recorder.py is not present: the red-flag exactly-once check was NOT run "
                    f"({len(red_flag_senders)} conversations sent {RED_FLAG_MESSAGE!r})")
         print(message)
-        warnings.warn(message)
+        warnings.warn(message, stacklevel=2)
         return
     rows = red_flag_rows(url, prefix)
     red_flag_message_ids = {

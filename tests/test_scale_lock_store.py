@@ -2,9 +2,12 @@
 import threading
 import uuid
 
+import pytest
 import redis
 
 from bot.store.lock_store import AtomicRedisLockStore
+
+pytestmark = pytest.mark.prod  # the local Redis server
 
 REDIS = {"host": "127.0.0.1", "port": 6379, "db": 14}
 

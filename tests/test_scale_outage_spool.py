@@ -66,6 +66,7 @@ def user_texts(events) -> list:
     return [e["text"] for e in events if e["event"] == "user"]
 
 
+@pytest.mark.prod  # a real PostgreSQL database
 def test_turns_during_an_outage_are_kept_and_stored_with_their_red_flag_when_the_database_returns(database, domain, tmp_path):
     store = ClinicTrackerStore(domain=domain, host=database, spool_folder=str(tmp_path / "spool"))
     sender = f"outage-{uuid.uuid4().hex[:8]}"
@@ -106,6 +107,7 @@ def test_turns_during_an_outage_are_kept_and_stored_with_their_red_flag_when_the
     assert len(flags) == 1
 
 
+@pytest.mark.prod  # a real PostgreSQL database
 def test_a_process_that_stopped_during_the_outage_leaves_its_turns_to_the_next_one(database, domain, tmp_path):
     folder = tmp_path / "spool"
     sender = f"restart-{uuid.uuid4().hex[:8]}"
@@ -127,6 +129,7 @@ def test_a_process_that_stopped_during_the_outage_leaves_its_turns_to_the_next_o
     assert flags == [("bladder", "EMERGENCY")]
 
 
+@pytest.mark.prod  # a real PostgreSQL database
 def test_a_kept_file_that_cannot_be_stored_is_moved_aside_and_never_blocks_saving(database, domain, tmp_path):
     folder = tmp_path / "spool"
     folder.mkdir()
@@ -162,6 +165,7 @@ def test_another_process_replaying_the_same_folder_is_left_alone(tmp_path):
     assert calls == ["someone"]
 
 
+@pytest.mark.prod  # a real PostgreSQL database
 def test_forgetting_a_person_also_deletes_what_was_kept_for_them_during_an_outage(database, domain, tmp_path, monkeypatch):
     from bot.store import retention
     from bot.store.db import session_scope

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
-
 from rasa.shared.core.domain import Domain
 
 from bot import rasa_speedups

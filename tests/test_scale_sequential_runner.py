@@ -40,12 +40,15 @@ def runners(agent):
 
 def test_the_nlu_results_are_identical(runners):
     dask_runner, sequential = runners
+
+    def comparable(message):
+        return {k: v for k, v in message.as_dict().items() if k not in ("message_id", "text_spacy_doc")}
+
     for text in MESSAGES:
         inputs = {"__message__": [UserMessage(text)]}
         targets = ["run_RegexMessageHandler"]
         ours = sequential.run(inputs=inputs, targets=targets)["run_RegexMessageHandler"][0]
         theirs = dask_runner.run(inputs={"__message__": [UserMessage(text)]}, targets=targets)["run_RegexMessageHandler"][0]
-        comparable = lambda message: {k: v for k, v in message.as_dict().items() if k not in ("message_id", "text_spacy_doc")}
         assert comparable(ours) == comparable(theirs), text
         assert ours.as_dict()["intent"]["name"]
 

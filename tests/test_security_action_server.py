@@ -100,6 +100,7 @@ def test_a_failing_action_call_does_not_send_the_conversation_back(stack):
     assert (reply.status_code, reply.json()) == (500, {"error": "the action failed"})
 
 
+@pytest.mark.stack  # starts the action server's process
 def test_the_action_server_will_not_start_without_a_secret():
     import subprocess
     import sys

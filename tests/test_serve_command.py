@@ -12,6 +12,8 @@ import requests
 from bot.paths import ROOT
 from bot.stack import free_port
 
+pytestmark = pytest.mark.stack  # every test runs `bot serve`
+
 
 def port_open(port: int) -> bool:
     with socket.socket() as s:

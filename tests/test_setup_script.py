@@ -6,7 +6,6 @@ import sys
 
 from bot.paths import ROOT
 
-
 BASIC_TOOLS = ("cat", "sha256sum", "cut", "ls", "sort", "rm", "mkdir", "dirname", "printf")
 
 

@@ -20,10 +20,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.formatting import channel_text, last_turn_messages, resolve_choice, turn_options
-from bot.log_privacy import masked
 from bot.channels.inbound import MAX_MESSAGE_CHARS, break_long_runs, clean_text
 from bot.channels.safety import failure_text
 from bot.channels.urgency import TierTaggingCollector
+from bot.log_privacy import masked
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class TurnCollector(TierTaggingCollector):
         super().__init__()
         self._channel_name = channel_name
 
-    def name(self) -> Text:  # type: ignore[override]
+    def name(self) -> Text:
         return self._channel_name
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:

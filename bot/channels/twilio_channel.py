@@ -13,8 +13,8 @@ Twilio's Messages API from the number the person wrote to, so one webhook serves
 from __future__ import annotations
 
 import logging
-from urllib.parse import parse_qs
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from urllib.parse import parse_qs
 
 import aiohttp
 from rasa.core.channels.channel import InputChannel, UserMessage

@@ -13,7 +13,7 @@ compares both on every test phrasing.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Tuple
+from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
@@ -82,8 +82,9 @@ class AnchoredMatcher:
             for key, patterns in keyed.items():
                 matcher.add(key, patterns)
             matchers[anchor] = matcher
-            for word in anchor or ():
-                by_word[word].append(anchor)
+            if anchor is not None:
+                for word in anchor:
+                    by_word[word].append(anchor)
         self._by_word = dict(by_word)
         self._matchers = matchers
         self._built = True
@@ -101,7 +102,7 @@ class AnchoredMatcher:
         if not self._built:
             self.build()
         matchers = self._matchers
-        active = {None} if None in matchers else set()
+        active: Set[Optional[FrozenSet[str]]] = {None} if None in matchers else set()
         for word in {token.norm_ for token in doc}:
             active.update(self._by_word.get(word, ()))
         matches: List[Match] = []

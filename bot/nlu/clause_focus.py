@@ -37,9 +37,9 @@ from bot import knowledge, source_search
 from bot.nlu.fit_cache import OncePerProcess, load_or_fit
 from bot.nlu.message_component import MessageComponent
 from bot.nlu.red_flags import ASKED_ABOUT, FOLLOWUP_PREFIX, NOT_READ_INSTEAD, TERM_QUESTION_INTENT, read_instead
-from bot.phone import parse_us_phone
 from bot.nlu.safety_net import NLU_DATA, _features, _strip_entity_marks, normalise
 from bot.paths import BUILD, ROOT
+from bot.phone import parse_us_phone
 
 CACHE_DIR = BUILD / "clause_reader"
 ASPECT_CUES_FILE = ROOT / "data" / "knowledge" / "aspect_cues.yml"

@@ -10,12 +10,12 @@ import json
 import pickle
 import threading
 from pathlib import Path
-from typing import Callable, Dict, Sequence, TypeVar
+from typing import Any, Callable, Dict, Sequence, Type, TypeVar
 
 T = TypeVar("T")
 
 
-def load_or_fit(kind: type, files: Sequence[Path], settings: Dict, code: Path, cache_dir: Path, fit: Callable[[], T]) -> T:
+def load_or_fit(kind: Type[T], files: Sequence[Path], settings: Dict, code: Path, cache_dir: Path, fit: Callable[[], T]) -> T:
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
     digest.update(code.read_bytes())  # how the data is read and the model built
     for path in files:
@@ -44,6 +44,7 @@ class OncePerProcess:
     threads share it). Subclasses say how it is built in `_build` (default: no arguments)."""
 
     _lock = threading.Lock()
+    _shared_instance: Any  # only declared: shared() sets it on each subclass (read from the class's own __dict__)
 
     @classmethod
     def _build(cls):

@@ -17,8 +17,8 @@ from typing import Dict, List, Optional, Text, Tuple
 import numpy as np
 import scipy.sparse
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
 from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES
+from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
 from sklearn.feature_extraction.text import CountVectorizer
 
 TokenCounts = Tuple[np.ndarray, np.ndarray]  # (vocabulary columns, ascending; their counts)

@@ -15,9 +15,10 @@ import re
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, cast
 
 import spacy
+from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc, Token
 
 from bot.paths import BUILD
@@ -101,7 +102,7 @@ class PatientText:
         for surface, pieces in split_tokens.items():
             for variant in {surface, surface.capitalize(), surface.upper()}:
                 orths = _split_like(variant, [p[0] for p in pieces])
-                self.nlp.tokenizer.add_special_case(
+                cast(Tokenizer, self.nlp.tokenizer).add_special_case(
                     variant, [{"ORTH": o, "NORM": p[1]} for o, p in zip(orths, pieces)]
                 )
         self._vocabulary: Dict[str, str] = {}
@@ -148,7 +149,7 @@ class PatientText:
     def is_known(self, word: str) -> bool:
         return word in self.known or word in self.known_strings or word in self._vocabulary
 
-    @lru_cache(maxsize=20000)
+    @lru_cache(maxsize=20000)  # noqa: B019 (keeps its PatientText alive; each lives for the process)
     def correct(self, word: str) -> Optional[str]:
         """The pattern word an unknown word is a typo of, or None."""
         if len(word) < 5 or len(word) > MAX_TYPO_LENGTH or not word.isalpha() or self.is_known(word):
@@ -187,10 +188,6 @@ class PatientText:
             if token.like_num or token.text[:1].isdigit():
                 token._.rf_fever = fever_value(token.text)
         return doc
-
-    def canonical_tokens(self, text: str) -> List[Tuple[str, str]]:
-        """(text, canonical) pairs: for tests and for explaining a match to staff."""
-        return [(t.text, t.norm_) for t in self(text)]
 
 
 COMMON_WORDS_FILE = BUILD / "common_english_words.txt"

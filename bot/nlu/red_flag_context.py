@@ -37,7 +37,7 @@ Span = Tuple[int, int]  # token start, end (exclusive)
 
 NEGATED, RESOLVED, HISTORICAL, HYPOTHETICAL, EXCLUDED = "negated", "resolved", "historical", "hypothetical", "excluded"
 OTHER_SUBJECT = "other subject"
-FIRST_PERSON = frozenset({"i", "me", "my", "mine", "myself", "we", "us", "our", "yo", "mi", "me"})
+FIRST_PERSON = frozenset({"i", "me", "my", "mine", "myself", "we", "us", "our", "yo", "mi"})
 THIRD_PERSON_PRONOUNS = frozenset({"he", "she", "it", "him", "her", "his", "its", "they", "them", "their"})
 CUE_KINDS = (
     "negation_before", "negation_after", "resolved_after", "historical_before", "historical_after",

@@ -350,8 +350,8 @@ class RedFlagMatcher(OncePerProcess):   # shared(): one per process (loading com
         detection.findings = [f for f, _ in kept]
         accepted_spans = [span for _, span in kept]
         for name in self.categories:  # known harmless look-alikes ("can't walk far"), for the record
-            found = {f.category for f in detection.findings} | {r.category for r in detection.ruled_out}
-            if name not in found:
+            reported = {f.category for f in detection.findings} | {r.category for r in detection.ruled_out}
+            if name not in reported:
                 detection.ruled_out.extend(
                     RuledOut(name, doc[s:e].text, "excluded") for s, e in sorted(set(spans.get(f"excl:{name}", [])))[:1]
                 )

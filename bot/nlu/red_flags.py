@@ -21,10 +21,10 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.message_component import MessageComponent
-from bot.phone import looks_like_a_number
 from bot.nlu.red_flag_matcher import TIER_ORDER, Detection, Finding, RedFlagMatcher
 from bot.nlu.safety_net import SafetyNet
 from bot.nlu.spanish_topics import spanish_topic
+from bot.phone import looks_like_a_number
 
 logger = logging.getLogger(__name__)
 
@@ -203,7 +203,8 @@ class RedFlagDetector(MessageComponent):
             self._set_intent(message, TERM_QUESTION_INTENT)
         elif detection.unsure and not self._mood_word_in_a_question(detection, message):
             category = self.matcher.categories[detection.unsure[0]]
-            self._ask(message, category.tier, *category.words(language), category=category.name)
+            summary, reason = category.words(language)
+            self._ask(message, category.tier, summary, reason, category=category.name)
         # "I meant my dog": the conversation no longer stays with the red flag; "sorry wrong number, it's
         # 419-555-0129" corrects a phone number (the callback form takes it), not a symptom
         elif detection.retraction and not looks_like_a_number(text):

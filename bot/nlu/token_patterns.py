@@ -125,4 +125,4 @@ def _word_spec(words: set) -> TokenSpec:
 
 def _norm_values(spec: TokenSpec) -> List[str]:
     value = spec["NORM"]
-    return list(value["IN"]) if isinstance(value, dict) else [value]
+    return list(value["IN"]) if isinstance(value, dict) else [str(value)]

@@ -69,7 +69,7 @@ class ConversationStates:
         events = tuple(tracker.events)
         kept = self._kept.pop(tracker.sender_id)
         new_events = self._appended(kept, events, domain) if kept else None
-        if new_events is None:
+        if kept is None or new_events is None:
             kept = self._compute(tracker, events, domain)
             self.computed += 1
         else:

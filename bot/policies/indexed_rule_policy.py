@@ -12,9 +12,7 @@ Everything else (training, contradiction checks, loops, fallback) is RulePolicy'
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Set, Tuple, Text
-
-from typing import Any
+from typing import Any, Dict, List, Optional, Set, Text, Tuple
 
 from rasa.core.featurizers.tracker_featurizers import MaxHistoryTrackerFeaturizer
 from rasa.core.policies.policy import SupportedData

@@ -228,8 +228,8 @@ def list_conversations(session: Session, flt: ConversationFilter, page: int = 1,
     items = [
         ConversationSummary(
             sender_id=r.sender_id,
-            started=utc_from_epoch(r.started),
-            last_message=utc_from_epoch(r.last),
+            started=datetime.fromtimestamp(r.started, tz=timezone.utc),  # a listed conversation has messages
+            last_message=datetime.fromtimestamp(r.last, tz=timezone.utc),
             turns=int(r.turns),
             channel=channels.get(r.first_user_event, "unknown"),
             badges=badges.get(r.sender_id, []),
@@ -313,8 +313,9 @@ def message_fields(raw: Optional[str]) -> Message:
     confidence = intent.get("confidence")
     buttons = [str(b.get("title", "")) for b in (_dict(data.get("data")).get("buttons") or []) if isinstance(b, dict)]
     message_id = data.get("message_id") or parse_data.get("message_id")
+    text = data.get("text")
     return Message(
-        text=data.get("text") if isinstance(data.get("text"), str) else "",
+        text=text if isinstance(text, str) else "",
         parse_data=parse_data,
         intent=intent.get("name") if isinstance(intent.get("name"), str) else None,
         confidence=float(confidence) if isinstance(confidence, (int, float)) else None,

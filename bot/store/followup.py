@@ -1,7 +1,7 @@
 """Follow-up queues: red flags to acknowledge and callback requests to return, with who/when."""
 from __future__ import annotations
 
-from typing import List, Optional, Sequence, Type, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Type, Union
 
 from sqlalchemy.orm import Session
 
@@ -13,7 +13,7 @@ CALLBACK_STATUSES = ("new", "contacted", "closed")
 OPEN = "open"  # queue filter: everything that is not closed
 
 Item = Union[RedFlagEvent, CallbackRequest]
-_KINDS = {
+_KINDS: Dict[str, Tuple[Type[Item], Tuple[str, ...]]] = {
     "red_flag": (RedFlagEvent, RED_FLAG_STATUSES),
     "callback": (CallbackRequest, CALLBACK_STATUSES),
 }

@@ -22,9 +22,9 @@ from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet, UserUtt
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.channels.urgency import SAFETY_QUESTION_PREFIX
+from bot.log_privacy import masked
 from bot.store.models import RedFlagEvent
 from bot.store.tracker_store import register_event_hook
-from bot.log_privacy import masked
 
 logger = logging.getLogger(__name__)
 

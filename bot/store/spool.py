@@ -143,9 +143,9 @@ def events_not_stored(kept: List[Dict[str, Any]], stored: List[str]) -> List[Dic
 
 def default_spool_folder(database_url: Any) -> Path:
     """One folder per database (BOT_SPOOL_DIR or var/spool), so a replay never reaches another database."""
-    from bot.paths import VAR
-
     import sqlalchemy as sa
+
+    from bot.paths import VAR
 
     url = database_url if isinstance(database_url, sa.engine.URL) else sa.engine.make_url(str(database_url))
     normalised = url.render_as_string(hide_password=False)

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterator, List, Optional, Tuple
 
+import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bot.store.models import StaffSession, StaffUser, utcnow

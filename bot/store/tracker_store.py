@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 import logging
+import math
 from pathlib import Path
 from typing import Any, Callable, List, Optional, Text
 
@@ -61,6 +61,8 @@ def _url_kwargs(url: str) -> dict:
 
 class ClinicTrackerStore(SQLTrackerStore):
     """endpoints.yml: `tracker_store: {type: bot.store.tracker_store.ClinicTrackerStore, url: ...}`."""
+
+    engine: sa.engine.Engine  # made by SQLTrackerStore.__init__, replaced below
 
     def __init__(self, domain=None, host: Optional[Text] = None, event_broker=None, **kwargs: Any) -> None:
         self.database_url = host or default_database_url()

@@ -30,7 +30,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.paths import default_database_url
-from bot.store import annotations, audit, conversations, followup, retention, staff
+from bot.store import annotations as nlu_annotations
+from bot.store import audit, conversations, followup, retention, staff
 from bot.store.db import engine_for, session_scope
 from bot.store.models import CallbackRequest, RedFlagEvent, StaffSession, StaffUser
 from bot.web.login_throttle import LoginThrottle
@@ -225,7 +226,7 @@ def login_submit(c: Console, ctx: Ctx) -> Response:
         audit.record(ctx.db, username or "(empty)", "login.throttled", target=username, ip=ctx.ip)
         return c.render(ctx, "login.html", status_code=401, next=next_url, error=LOGIN_REFUSED, username=username)
     result = staff.authenticate(ctx.db, username, ctx.field("password"))
-    if result.ok:
+    if result.ok and result.user is not None:  # an "ok" result always names its user
         c.throttle.succeeded(ctx.ip, username)
         staff.end_session(ctx.db, c.jar.session_token(ctx.request) or "")  # a browser holds one session
         token, _ = staff.start_session(ctx.db, result.user, ctx.ip)
@@ -264,12 +265,13 @@ def _filter_from_query(c: Console, ctx: Ctx) -> tuple:
         dates[key] = None
         if raw:
             try:
-                dates[key] = date.fromisoformat(raw)
+                given = date.fromisoformat(raw)
             except ValueError:
                 errors.append(f"{label} date {raw!r} is not a date like 2024-05-31; it was ignored.")
                 continue
-            if not DATE_YEARS[0] <= dates[key].year <= DATE_YEARS[1]:
-                dates[key] = None
+            if DATE_YEARS[0] <= given.year <= DATE_YEARS[1]:
+                dates[key] = given
+            else:
                 errors.append(f"{label} date {raw!r} is outside {DATE_YEARS[0]}-{DATE_YEARS[1]}; it was ignored.")
     flt = conversations.ConversationFilter(
         badges=badges, date_from=dates["from"], date_to=dates["to"], text=ctx.param("q").strip()[:200],
@@ -342,7 +344,7 @@ def transcript_page(c: Console, ctx: Ctx) -> Response:
         return c.error(ctx, 404, "Conversation not found",
                        "There is no conversation with this id. It may have been purged or forgotten.")
     audit.record(ctx.db, ctx.actor, "transcript.view", target=sender_id, ip=ctx.ip)
-    return c.render(ctx, "transcript.html", t=found, intents=annotations.known_intents(),
+    return c.render(ctx, "transcript.html", t=found, intents=nlu_annotations.known_intents(),
                     here=transcript_url(sender_id))
 
 
@@ -353,9 +355,9 @@ def annotate(c: Console, ctx: Ctx) -> Response:
         event_id = _bounded_int(ctx.field("event_id"), MAX_ID)
         if event_id is None:
             raise ValueError("no such message")
-        annotations.save(ctx.db, sender_id, event_id, ctx.field("intent"), ctx.actor, ctx.ip)
-    except (ValueError, annotations.AnnotationError) as e:
-        message = str(e) if isinstance(e, annotations.AnnotationError) else "That message could not be found."
+        nlu_annotations.save(ctx.db, sender_id, event_id, ctx.field("intent"), ctx.actor, ctx.ip)
+    except (ValueError, nlu_annotations.AnnotationError) as e:
+        message = str(e) if isinstance(e, nlu_annotations.AnnotationError) else "That message could not be found."
         return c.redirect(back, message, "error")
     return c.redirect(f"{back}#turn-{event_id}", f"Saved: the message's intent is {ctx.field('intent')}.")
 
@@ -391,7 +393,7 @@ def _status_change(kind: str, default_back: str):
 # --- annotations ---------------------------------------------------------------------------------
 
 def annotation_list(c: Console, ctx: Ctx) -> Response:
-    items = annotations.list_all(ctx.db)
+    items = nlu_annotations.list_all(ctx.db)
     audit.record(ctx.db, ctx.actor, "annotations.view", detail={"shown": len(items)}, ip=ctx.ip)
     return c.render(ctx, "annotations.html", items=items)
 
@@ -401,7 +403,7 @@ def _stamp() -> str:
 
 
 def export_annotations(c: Console, ctx: Ctx) -> Response:
-    text = annotations.nlu_yaml(ctx.db)
+    text = nlu_annotations.nlu_yaml(ctx.db)
     count = sum(1 for line in text.splitlines() if line.startswith("    - "))
     audit.record(ctx.db, ctx.actor, "export.annotations", detail={"examples": count, "format": "rasa-nlu-yaml"}, ip=ctx.ip)
     return Response(text, media_type="application/x-yaml; charset=utf-8",

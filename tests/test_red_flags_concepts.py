@@ -224,6 +224,7 @@ def tier_and_categories(detector, text):
     ("my kids would get on fine without me", "CRISIS", "suicidal_thoughts"),
     ("I feel like a dead weight on my family", "CRISIS", "suicidal_thoughts"),
     ("otra vez me estoy quemando el brazo con el encendedor", "CRISIS", "suicidal_thoughts"),
+    ("he had a blade against his wrist when I walked in", "CRISIS", "suicidal_thoughts"),
     # the same question about the condition, with the writer's own report after it
     ("could FBSS make both legs go numb out of the blue? because mine just did", "EMERGENCY", "leg_weakness_both"),
 ])
@@ -331,6 +332,8 @@ def test_an_unseen_combination_of_known_concepts_fires(detector, text, tier, cat
     "le dije que no podía orinar, me equivoqué, es que no puedo dormir",
     # whether the condition brings a sign, asked in general
     "does failed back surgery syndrome ever cause numbness in both legs?",
+    # "under the knife" is surgery
+    "I'd do anything to avoid going under the knife a third time",
 ])
 def test_idioms_other_subjects_and_quoted_advice_are_no_red_flag(detector, text):
     assert detector.detect(text).tier is None, (text, tier_and_categories(detector, text))

@@ -528,7 +528,10 @@ class ClauseFocus(MessageComponent):
             return OFFERED_INTENT, max(probability, self.config["also_threshold"])
         if COMPARES.search(clause) and len(treatments_named(clause)) == 1:
             return next(iter(treatments_named(clause))), max(probability, self.config["also_threshold"])  # "is it the same as an epidural?"
-        named = treatments_named(clause) or (treatments_named(whole) if POINTS_BACK.search(clause) else set())
+        in_clause = treatments_named(clause)
+        if in_clause == {intent}:  # "can physio do anything?": the treatment it names is what it asks about, however unsure the reader
+            return intent, max(probability, self.config["clause_threshold"])
+        named = in_clause or (treatments_named(whole) if POINTS_BACK.search(clause) else set())
         if len(named) == 1 and DEFINITION.match(unprefixed(clause)) and not treatments_named(clause):
             return next(iter(named)), max(probability, self.config["also_threshold"])
         if intent.startswith(FOLLOWUP_PREFIX) and len(named) == 1:

@@ -225,6 +225,19 @@ def tier_and_categories(detector, text):
     ("I feel like a dead weight on my family", "CRISIS", "suicidal_thoughts"),
     ("otra vez me estoy quemando el brazo con el encendedor", "CRISIS", "suicidal_thoughts"),
     ("he had a blade against his wrist when I walked in", "CRISIS", "suicidal_thoughts"),
+    # "can't ... good" is "not well", a misspelt "able", bursting to go, a straw, indifference to waking,
+    # pills put by with a word of what for, a Spanish jump, a misheard incision, Spanish leg words
+    ("my chest is tight and I can't breathe too good since this morning", "EMERGENCY", "chest_or_breathing"),
+    ("haven't been abel to pee since this morning", "EMERGENCY", "urinary_retention"),
+    ("bursting for a wee for hours but nothing comes out", "EMERGENCY", "urinary_retention"),
+    ("it feels like I'm breathing through a straw", "EMERGENCY", "chest_or_breathing"),
+    ("I'm not bothered whether I wake up in the morning or not", "CRISIS", "suicidal_thoughts"),
+    ("she hid her gabapentin in the sock drawer. she knows what they're for, she said", "CRISIS", "suicidal_thoughts"),
+    ("cada vez que paso por el puente pienso en tirarme", "CRISIS", "suicidal_thoughts"),
+    ("the in cision is weeping yellow stuff", "URGENT", "wound_problem"),
+    ("la pierna derecha no me responde, se me dobla desde ayer", "URGENT", "leg_weakness_one"),
+    ("mis piernas no me responden desde anoche", "EMERGENCY", "leg_weakness_both"),
+    ("he can't sit up without his head pounding, it's fine when he lies flat", "URGENT", "positional_headache"),
     # the same question about the condition, with the writer's own report after it
     ("could FBSS make both legs go numb out of the blue? because mine just did", "EMERGENCY", "leg_weakness_both"),
 ])
@@ -332,6 +345,11 @@ def test_an_unseen_combination_of_known_concepts_fires(detector, text, tier, cat
     "le dije que no podía orinar, me equivoqué, es que no puedo dormir",
     # whether the condition brings a sign, asked in general
     "does failed back surgery syndrome ever cause numbness in both legs?",
+    # tired knees after a run, progress with physio, nearly an accident laughing, a leak since childbirth
+    "my knees went wobbly after parkrun this morning, normal for me",
+    "I can't feel my legs getting any stronger with physio",
+    "nearly had an accident laughing at the telly",
+    "I've dribbled a bit when I cough ever since the twins were born",
     # "under the knife" is surgery
     "I'd do anything to avoid going under the knife a third time",
 ])
@@ -412,7 +430,8 @@ def test_a_vague_sign_asks_one_question(detector, text, category):
                                   "calm down, it was just a joke",
                                   "don't bother giving me helpline numbers, I've made up my mind",
                                   "what if we give her some cranberry juice and see?",
-                                  "¿y si mejor le hago un té y vemos si mejora?"])
+                                  "¿y si mejor le hago un té y vemos si mejora?",
+                                  "can this hold off till my appointment on Tuesday?", "she's refusing the ambulance, says it's a fuss"])
 def test_refusal_and_minimising_are_recognised(detector, text):
     d = detector.detect(text)
     assert d.pushback and d.tier is None, text
@@ -424,7 +443,8 @@ def test_refusal_and_minimising_are_recognised(detector, text):
                                   "oops sent too soon", "that came out wrong, she's already back to normal",
                                   "lol no, everything's fine down there, I pee normally",
                                   "ignore that, the voice typing picked up the radio", "sorry my son was typing on my phone",
-                                  "sorry, I was asking about our horse", "I meant my hands, not my legs"])
+                                  "sorry, I was asking about our horse", "I meant my hands, not my legs",
+                                  "that was back in 2015, nothing like that now"])
 def test_a_correction_is_recognised(detector, text):
     assert detector.detect(text).retraction, text
 

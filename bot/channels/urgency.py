@@ -19,10 +19,8 @@ _TIER_BY_RESPONSE_PREFIX = (
     ("utter_red_flag_emergency", EMERGENCY),
     ("utter_red_flag_crisis", CRISIS),
     ("utter_red_flag_urgent", URGENT),
-    # going or calling after a tier reply: still that tier's instruction (where to go, when to call 911)
-    ("utter_red_flag_accepted_emergency", EMERGENCY),
-    ("utter_red_flag_accepted_crisis", CRISIS),
-    ("utter_red_flag_accepted_urgent", URGENT),
+    # not utter_red_flag_accepted_*: "we are on our way in the car" is answered with where to go and what to
+    # watch for, an ordinary reply to someone already going, not a new alarm (no banner, no tier)
 )
 
 

@@ -83,7 +83,8 @@ _YES = re.compile(
 _NO = re.compile(r"^(?:n|no|nope|nah|don't|do not|i don't|i do not|never|not now|no thanks|no thank you)\b", re.IGNORECASE)
 # backing out at the confirmation: "oh scrap that, I'll phone the office tomorrow", "no need after all"
 _BACKS_OUT = re.compile(
-    r"\b(?:never ?mind|nvm|forget it|forget about it|scrap that|don'?t bother|no need|cancel|changed my mind|"
+    r"\b(?:never ?mind|nvm|forget it|forget about it|scrap that|don'?t bother|no need|changed my mind|"
+    r"cancel (?:that|it|this|the request|the call|the call ?back|my request)|"
     r"i'?ll (?:just )?(?:call|ring|phone) (?:you|them|the clinic|the office)(?: myself)?)\b",
     re.IGNORECASE,
 )
@@ -116,6 +117,13 @@ def is_red_flag(message: Dict[Text, Any], red_flag_open: Optional[str] = None) -
     if intent.startswith(_RED_FLAG_PREFIX) and intent not in _NOT_A_RED_FLAG:
         return True
     return any(str(e.get("entity", "")).startswith("red_flag") for e in message.get("entities") or [])
+
+
+def backs_out(message: Dict[Text, Any], red_flag_open: Optional[str] = None) -> bool:
+    """"never mind, I'll phone you myself", "actually cancel that": the person no longer wants the call. Not a
+    red flag (that reply comes first), and not a plain "cancel" (the stop rule answers that)."""
+    intent = (message.get("intent") or {}).get("name")
+    return bool(_BACKS_OUT.search(message.get("text") or "")) and intent != "stop" and not is_red_flag(message, red_flag_open)
 
 
 def is_interruption(message: Dict[Text, Any], red_flag_open: Optional[str] = None) -> bool:
@@ -228,7 +236,8 @@ class ValidateCallbackForm(FormValidationAction):
 
     @staticmethod
     def _answer_for(slot: Text, tracker: Tracker) -> Dict[Text, Any]:
-        if tracker.get_slot("requested_slot") != slot or is_interruption(tracker.latest_message, tracker.get_slot("red_flag_open")):
+        if tracker.get_slot("requested_slot") != slot or is_interruption(tracker.latest_message, tracker.get_slot("red_flag_open")) \
+                or backs_out(tracker.latest_message, tracker.get_slot("red_flag_open")):
             return {}
         return {slot: tracker.latest_message.get("text") or ""}
 
@@ -287,7 +296,18 @@ class ValidateCallbackForm(FormValidationAction):
             return {"callback_best_time": time_in(text) or _CHANGE_TIME.sub("", text).strip(" ,.!")}
         return self._answer_for("callback_best_time", tracker)
 
+    async def required_slots(self, domain_slots: List[Text], dispatcher, tracker: Tracker, domain) -> List[Text]:
+        """All four, until the person backs out: then nothing more is asked and the request ends unsent."""
+        if tracker.get_slot("callback_consent") is False:
+            return ["callback_consent"]
+        return domain_slots
+
     async def extract_callback_consent(self, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
+        message = tracker.latest_message
+        if backs_out(message, tracker.get_slot("red_flag_open")):
+            # "actually cancel that, I'll come by in person" at any question, even beside a question of its
+            # own: a no, so nothing is sent and the form ends (required_slots) with the clinic's contacts
+            return {"callback_consent": False}
         if tracker.get_slot("requested_slot") != "callback_consent" or is_interruption(
             tracker.latest_message, tracker.get_slot("red_flag_open")
         ):

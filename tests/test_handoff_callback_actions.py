@@ -170,7 +170,15 @@ def test_an_answer_that_is_not_a_time_is_refused(text):
 )
 def test_consent_needs_an_explicit_yes_or_no(latest, expected):
     filled, responses = run_form(latest, "callback_consent")
-    assert filled == {"callback_consent": expected} and responses == []
+    # a no ends the form at once (required_slots): nothing more is asked
+    assert filled == ({"callback_consent": True} if expected else {"callback_consent": False, "requested_slot": None})
+    assert responses == []
+
+
+@pytest.mark.parametrize("slot", ["callback_name", "callback_phone", "callback_best_time"])
+def test_backing_out_at_another_question_is_a_no_that_ends_the_form_without_an_error(slot):
+    filled, responses = run_form(message("oh never mind, I'll phone them myself", intent="red_flag_pushback"), slot)
+    assert filled == {"callback_consent": False, "requested_slot": None} and responses == []
 
 
 @pytest.mark.parametrize("text", ["maybe", "what will you do with it", "hmm"])

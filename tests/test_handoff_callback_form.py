@@ -267,3 +267,20 @@ def test_declining_the_number_in_words_that_sound_like_a_refusal_stops_the_reque
     chat.send(sender, "Alex")
     assert chat.responses(sender, "rather not share my mobile, I'll write to them instead") == ["utter_callback_declined"]
     assert rows_for(database_url, sender) == []
+
+
+@pytest.mark.parametrize("answers, backing_out", [
+    # at the phone question, with a question of its own
+    (["Lena Fox"], "oh never mind, I'll ring the office myself - what's the number?"),
+    # at the confirmation, beside a question the classifier reads first
+    (["Lena Fox", PHONE_TYPED, "mornings"], "actually cancel that, I'll drop in instead. what days are you open?"),
+])
+def test_backing_out_at_any_question_ends_the_request_unsent_with_the_clinics_contacts(chat, database_url, clinic_values, answers, backing_out):
+    sender = chat.new_sender("callback-back-out-any")
+    start(chat, sender)
+    chat.conversation(sender, answers)
+    replies = chat.send(sender, backing_out)
+    assert [r["metadata"]["response"] for r in replies] == ["utter_callback_no_consent"]
+    assert clinic_values["clinic_phone"] in replies[0]["text"]
+    assert chat.responses(sender, "ok") != ["utter_callback_saved_open"]
+    assert rows_for(database_url, sender) == []

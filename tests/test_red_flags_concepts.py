@@ -238,6 +238,25 @@ def tier_and_categories(detector, text):
     ("la pierna derecha no me responde, se me dobla desde ayer", "URGENT", "leg_weakness_one"),
     ("mis piernas no me responden desde anoche", "EMERGENCY", "leg_weakness_both"),
     ("he can't sit up without his head pounding, it's fine when he lies flat", "URGENT", "positional_headache"),
+    # a pack of pills taken, a lethal amount asked "for myself", a means handled or told about, a wish not
+    # to come round from the anaesthetic, Spanish crash and burden words, not feeling the stream, broken
+    # English for legs that won't obey, chart incontinence and retention, a long calf description
+    ("I swallowed the whole pack of my muscle relaxants an hour ago", "EMERGENCY", "overdose"),
+    ("how much paracetamol would kill a person, asking for myself", "CRISIS", "suicidal_thoughts"),
+    ("there's a pistol in the drawer and some nights I take it out and just hold it", "CRISIS", "suicidal_thoughts"),
+    ("grandad's old oxycodone is in my drawer. some evenings I count them.", "CRISIS", "suicidal_thoughts"),
+    ("the rope is in the shed. just wanted someone to know", "CRISIS", "suicidal_thoughts"),
+    ("part of me hopes I never wake up from the anaesthetic next week", "CRISIS", "suicidal_thoughts"),
+    ("pienso en estrellarme con el carro contra un camión", "CRISIS", "suicidal_thoughts"),
+    ("ya estoy harto de ser una carga, dejé todo arreglado para cuando no esté", "CRISIS", "suicidal_thoughts"),
+    ("I bit my arm till it bled again", "CRISIS", "suicidal_thoughts"),
+    ("is it normal to not feel it when I'm peeing?", "EMERGENCY", "bladder_control"),
+    ("my legs both not listen me today, I walk like drunk and fall on floor", "EMERGENCY", "leg_weakness_both"),
+    ("resident had two episodes of faecal incontinence today without noticing", "EMERGENCY", "bowel_control"),
+    ("now I'm retaining too, pvr was 900", "EMERGENCY", "urinary_retention"),
+    ("his calf has ached like a cramp that won't ease all week and now it's hot and puffy", "URGENT", "calf_clot"),
+    # "a bit weepy" is no bite: same-day signs only, no crisis
+    ("temp 38.1 and the scar is sore again, a bit weepy", "URGENT", "fever_or_chills"),
     # the same question about the condition, with the writer's own report after it
     ("could FBSS make both legs go numb out of the blue? because mine just did", "EMERGENCY", "leg_weakness_both"),
 ])
@@ -350,6 +369,11 @@ def test_an_unseen_combination_of_known_concepts_fires(detector, text, tier, cat
     "I can't feel my legs getting any stronger with physio",
     "nearly had an accident laughing at the telly",
     "I've dribbled a bit when I cough ever since the twins were born",
+    # a hot water bottle, a stroke long ago, numb from the bleachers, tired legs in Spanish
+    "the hot water bottle leaked all over the bed",
+    "dad had a stroke years ago and can't walk, I hurt my back lifting him",
+    "my bum went numb after sitting on the bleachers for hours but it came back when I stood",
+    "tras correr un rato siento las piernas cansadas, luego se me quita",
     # "under the knife" is surgery
     "I'd do anything to avoid going under the knife a third time",
 ])

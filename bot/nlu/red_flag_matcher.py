@@ -62,11 +62,12 @@ def concept_spans(
 
 
 def across_sentences(
-    combination: Sequence[str], spans: Dict[str, List[Tuple[int, int]]], limit: int = 3
+    combination: Sequence[str], spans: Dict[str, List[Tuple[int, int]]], context: MessageContext, limit: int = 3
 ) -> List[Tuple[Tuple[int, int], Tuple[Tuple[int, int], ...]]]:
     """Every concept of a combination anywhere in the message, in separate sentences or not: (whole span,
     the parts). For the halves of a plan a person tells apart ("Nothing matters now. I've got the rope
-    ready."); the detector judges each part in its own clause, so a denied or quoted half does not count.
+    ready."); the detector judges each part in its own clause, so a denied or quoted half does not count,
+    and two parts in one clause with a negation between them ("my calf isn't swollen") are no combination.
     The first `limit` spans of each concept are enough: a long message must not cost a product of all."""
     per_concept = [sorted(set(spans.get(f"concept:{name}", [])))[:limit] for name in combination]
     if not all(per_concept):
@@ -76,6 +77,8 @@ def across_sentences(
         ordered = sorted(choice)
         if any(a[1] > b[0] for a, b in zip(ordered, ordered[1:])):
             continue  # one word cannot stand for two concepts
+        if any(context.same_clause(a[0], b[0]) and context.negator_between(a[1], b[0]) for a, b in zip(ordered, ordered[1:])):
+            continue
         found.add(((ordered[0][0], max(e for _, e in ordered)), tuple(ordered)))
     return sorted(found)
 
@@ -293,7 +296,7 @@ class RedFlagMatcher(OncePerProcess):   # shared(): one per process (loading com
                     parts.setdefault(whole, pieces)
                     candidates.setdefault(name, []).append(whole)
             for combination in self.across[name]:
-                for whole, pieces in across_sentences(combination, spans):
+                for whole, pieces in across_sentences(combination, spans, context):
                     parts.setdefault(whole, pieces)
                     candidates.setdefault(name, []).append(whole)
             candidates[name] = _minimal(spans.get(f"find:{name}", []) + candidates.get(name, []))

@@ -255,6 +255,15 @@ def tier_and_categories(detector, text):
     ("resident had two episodes of faecal incontinence today without noticing", "EMERGENCY", "bowel_control"),
     ("now I'm retaining too, pvr was 900", "EMERGENCY", "urinary_retention"),
     ("his calf has ached like a cramp that won't ease all week and now it's hot and puffy", "URGENT", "calf_clot"),
+    # typos of both key words, hours without peeing, numbness spreading into both legs, Spanish and
+    # Spanglish soiling and wetting while it happens, a Spanish wish to die
+    ("we havnet been abel to get him to pee since lunch", "EMERGENCY", "urinary_retention"),
+    ("cant urinat since this morning", "EMERGENCY", "urinary_retention"),
+    ("it's been 12 hours without peeing and my belly hurts", "EMERGENCY", "urinary_retention"),
+    ("the tingling was in one foot, now it's spread up both legs", "EMERGENCY", "leg_weakness_both"),
+    ("me estoy haciendo en los pantalones y no lo siento", "EMERGENCY", "bladder_control"),
+    ("se me escapó el poop sin sentirlo", "EMERGENCY", "bowel_control"),
+    ("ojalá me muriera ya", "CRISIS", "suicidal_thoughts"),
     # "a bit weepy" is no bite: same-day signs only, no crisis
     ("temp 38.1 and the scar is sore again, a bit weepy", "URGENT", "fever_or_chills"),
     # the same question about the condition, with the writer's own report after it
@@ -369,6 +378,10 @@ def test_an_unseen_combination_of_known_concepts_fires(detector, text, tier, cat
     "I can't feel my legs getting any stronger with physio",
     "nearly had an accident laughing at the telly",
     "I've dribbled a bit when I cough ever since the twins were born",
+    # somebody else's broken ankle, breathless for years and unfit, weak legs from too little exercise
+    "my son broke his ankle and can't walk, I'm driving him around",
+    "I get winded on hills but that's been like that for years, just unfit",
+    "mi fisio dice que mis piernas están débiles por falta de ejercicio",
     # a hot water bottle, a stroke long ago, numb from the bleachers, tired legs in Spanish
     "the hot water bottle leaked all over the bed",
     "dad had a stroke years ago and can't walk, I hurt my back lifting him",

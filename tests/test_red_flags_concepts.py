@@ -264,6 +264,18 @@ def tier_and_categories(detector, text):
     ("me estoy haciendo en los pantalones y no lo siento", "EMERGENCY", "bladder_control"),
     ("se me escapó el poop sin sentirlo", "EMERGENCY", "bowel_control"),
     ("ojalá me muriera ya", "CRISIS", "suicidal_thoughts"),
+    # somebody who cannot be woken, a week of tablets at once, swerving told as an easy way out, a
+    # Spanish wish to leave this world, a goodbye text, refusing to say how, a day without peeing asked as
+    # "is it ok", a catheter's volume, "both my leg"
+    ("found him slumped with an empty bottle of pills, I can barely wake him", "EMERGENCY", "overdose"),
+    ("she took a whole week's worth of her tablets at once by mistake, she's hard to rouse", "EMERGENCY", "overdose"),
+    ("I keep thinking how easy it would be to swerve into the barrier and end it", "CRISIS", "suicidal_thoughts"),
+    ("mi tío dice que ya se quiere ir de este mundo", "CRISIS", "suicidal_thoughts"),
+    ("my son texted me sorry, goodbye, I can't reach him", "CRISIS", "suicidal_thoughts"),
+    ("I've had enough. I won't tell you how.", "CRISIS", "suicidal_thoughts"),
+    ("is it ok not to pee all day after a nerve block?", "EMERGENCY", "urinary_retention"),
+    ("straight cathed him and got 650 ml", "EMERGENCY", "urinary_retention"),
+    ("both my leg very weak and heavy since lunch", "EMERGENCY", "leg_weakness_both"),
     # "a bit weepy" is no bite: same-day signs only, no crisis
     ("temp 38.1 and the scar is sore again, a bit weepy", "URGENT", "fever_or_chills"),
     # the same question about the condition, with the writer's own report after it
@@ -378,6 +390,18 @@ def test_an_unseen_combination_of_known_concepts_fires(detector, text, tier, cat
     "I can't feel my legs getting any stronger with physio",
     "nearly had an accident laughing at the telly",
     "I've dribbled a bit when I cough ever since the twins were born",
+    # nearly wetting oneself laughing, legs like noodles after hydrotherapy, weak at the knees at a bill,
+    # numb on a bike seat, a joke after class, a day without peeing years ago that never came back, a leak
+    # for years in Spanish, a urine sample that would not come, a gait after surgeries
+    "my niece had me in stitches, I nearly wet myself",
+    "legs like noodles after hydrotherapy, is that normal?",
+    "weak at the knees when I saw the bill",
+    "my groin goes numb when I ride my bike for long, fine once I stop",
+    "after yoga class my sister jokes she can't feel her legs",
+    "the winter after my op I couldn't pee for a day, they cathed me, never happened again",
+    "mi abuela se orina un poquito al toser desde hace años",
+    "no pude orinar en el vasito para la muestra, orino normal",
+    "I still can't walk right after 3 surgeries, is PT worth it?",
     # somebody else's broken ankle, breathless for years and unfit, weak legs from too little exercise
     "my son broke his ankle and can't walk, I'm driving him around",
     "I get winded on hills but that's been like that for years, just unfit",
@@ -521,3 +545,11 @@ def test_the_lexicon_files_have_no_repeated_keys():
 def test_a_recent_operation_is_recognised(detector, text):
     d = detector.detect(text)
     assert d.recent_surgery and d.tier is None, text
+
+
+@pytest.mark.parametrize("text, going", [
+    ("ringing 911 right now", True), ("my neighbour is driving me now", True), ("nos vamos ya, mi yerno nos lleva", True),
+    ("we're not ringing an ambulance, she'll sleep it off", False), ("no voy a ir, nadie me lleva", False),
+])
+def test_going_or_calling_is_recognised_and_a_negated_one_is_not(detector, text, going):
+    assert detector.detect(text).going is going, text

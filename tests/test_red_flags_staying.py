@@ -339,3 +339,14 @@ def test_a_general_question_about_a_sign_gets_the_warning_signs_and_its_my_mum_t
     assert [m["metadata"]["response"] for m in replies] == EMERGENCY
     assert replies[0]["text"].startswith("Please get them to the nearest emergency room now")
     assert tiers(database_url, sender) == [("EMERGENCY", "saddle_numbness")]
+
+
+@pytest.mark.parametrize("answer, reply", [
+    # going, in a few words the classifier reads as a refusal: where to go, not the instruction again
+    ("ringing 911 now, thanks", ["utter_red_flag_accepted_emergency"]),
+    # going, but tomorrow: a delay, answered as a refusal
+    ("my son can drive me tomorrow instead", EMERGENCY_AGAIN),
+])
+def test_going_now_is_accepted_and_going_later_is_a_refusal(chat, answer, reply):
+    sender = chat.new_sender("going-or-later")
+    assert chat.conversation(sender, ["I haven't been able to pee since last night", answer]) == [EMERGENCY, reply]

@@ -156,6 +156,7 @@ class Detection:
     pushback: bool = False  # refusal, minimising or "can it wait" (meaningful after a red-flag reply)
     retraction: bool = False  # a correction: "I meant my dog", "it's not new"
     self_claim: bool = False  # "actually it's me", "soy yo": what was asked about is happening to the writer
+    going: bool = False  # "ringing 911 now", "mi yerno nos lleva": going or calling, not negated (after a red-flag reply)
     recent_surgery: bool = False  # "oh and my fusion was 6 days ago": after a same-day question, that makes it same-day
     unsure: List[str] = field(default_factory=list)  # categories named too vaguely to settle: ask
     term_question: bool = False  # a question about a word ("what is cauda equina?"), not a report
@@ -230,6 +231,7 @@ class RedFlagMatcher(OncePerProcess):   # shared(): one per process (loading com
         self._add(compiler, "term", content.get("term_questions", []))
         self._add(compiler, "retraction", content.get("retraction", []))
         self._add(compiler, "corrected", content.get("corrected_report", []))
+        self._add(compiler, "going", content.get("going", []))
         self._add(compiler, "self_claim", content.get("self_claim", []))
         self._add(compiler, "recent_surgery", content.get("recent_surgery", []))
         self._add(compiler, "chronic", content.get("chronic", []))
@@ -363,6 +365,7 @@ class RedFlagMatcher(OncePerProcess):   # shared(): one per process (loading com
         detection.retraction = bool(spans.get("retraction"))
         detection.self_claim = bool(spans.get("self_claim"))
         detection.recent_surgery = bool(spans.get("recent_surgery"))
+        detection.going = any(context.judge(span, [], False) is None for span in spans.get("going", []))
         if not detection.findings:
             detection.unsure = [  # a vague sign is judged like a clear one: negated, past, long over
                 name for name in self.categories
@@ -440,7 +443,7 @@ def merge_content(base: Dict, extra: Dict) -> Dict:
         merged[section] = {**base.get(section, {})}
         for key, values in (extra.get(section) or {}).items():
             merged[section][key] = list(merged[section].get(key, [])) + list(values)
-    for section in ("idioms", "pushback", "term_questions", "third_person", "retraction", "corrected_report", "self_claim", "recent_surgery", "chronic", "over_since", "chronic_overridden_by"):
+    for section in ("idioms", "pushback", "term_questions", "third_person", "retraction", "corrected_report", "going", "self_claim", "recent_surgery", "chronic", "over_since", "chronic_overridden_by"):
         merged[section] = list(base.get(section, [])) + list(extra.get(section, []))
     merged["categories"] = {name: dict(spec) for name, spec in base["categories"].items()}
     for name, spec in (extra.get("categories") or {}).items():

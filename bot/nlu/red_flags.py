@@ -50,6 +50,13 @@ ACCEPTED_INTENT = "red_flag_accepted"
 # writer's own (data/rules/red_flags.yml); a longer message is read for what else it says
 ABOUT_ME_INTENT = "red_flag_about_me"
 RECENT_SURGERY_INTENT = "red_flag_recent_surgery"
+# going, but later ("my son can drive me tomorrow"): a delay, answered as a refusal
+LATER = re.compile(
+    r"\b(?:tomorrow|tmrw|tmr|later|tonight|this evening|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+    r"next week|in the morning|after work|after lunch|in a (?:bit|while|few)|ma[ñn]ana|luego|despu[eé]s|"
+    r"el (?:lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bado|domingo)|la (?:otra )?semana|en la noche|m[aá]s tarde)\b",
+    re.IGNORECASE,
+)
 DECLINE_INTENT = "decline_details"
 DETAIL_WORDS = re.compile(r"\b(?:number|phone|cell|mobile|name|details|info|information|address|e-?mail)\b", re.IGNORECASE)
 HISTORY_INTENT = "share_history"  # "I had my fusion in May": thanked for, with what the bot can explain
@@ -165,7 +172,8 @@ class RedFlagDetector(MessageComponent):
         # The net reads reports; a word or two ("today", "tomorrow morning": answers in a form) has
         # too little for it, and is left to the lexicons and the classifier.
         scores = self.net.scores(text) if len(text.split()) >= self.config["net_min_words"] else {}
-        pushback = not self._going(message, scores) and (detection.pushback or (
+        going = (detection.going and not LATER.search(text)) or self._going(message, scores)
+        pushback = not going and (detection.pushback or (
             scores.get("PUSHBACK", 0.0) >= self.config["net_pushback_threshold"]
             and not detection.findings
             and not self._bare_answer(message, text)
@@ -217,6 +225,8 @@ class RedFlagDetector(MessageComponent):
             # the reply speaks to whom it is about now: the writer ("it's me"), or the one cared for ("it's him actually")
             person = "other" if detection.third_person and not CLAIMS_SELF.search(text) else "self"
             self._replace_entities(message, [_entity("red_flag_person", person, 0, len(text))])
+        elif going and detection.going and not detection.findings and not self._education_question(message):
+            self._set_intent(message, ACCEPTED_INTENT)  # "ringing 911 now": going, whatever the classifier heard
         elif self._tells_recent_surgery(detection, text, message):
             # after a same-day question ("hot and shivery?") the date of the operation makes it same-day;
             # anywhere else it is the person's history, thanked for (data/rules/red_flags.yml)

@@ -252,11 +252,15 @@ def test_its_me_after_the_caregiver_reply_repeats_the_instruction_to_the_writer_
     assert tiers(database_url, other) == []
 
 
-def test_its_me_after_a_safety_question_counts_as_yes(chat, database_url):
-    sender = chat.new_sender("me-after-question")
-    assert chat.conversation(sender, ["my waterworks have been a bit strange since the op", "yes that's me"]) == [
-        ["utter_safety_question_emergency"], EMERGENCY,
-    ]
+@pytest.mark.parametrize("vague, answer", [
+    # "it's me" counts as yes
+    ("my waterworks have been a bit strange since the op", "yes that's me"),
+    # a vague sign again counts as not sure
+    ("my bladder has felt odd since the operation", "hard to say, maybe a bit of leaking"),
+])
+def test_a_yes_in_other_words_to_the_safety_question_gives_the_tier_reply_and_a_row(chat, database_url, vague, answer):
+    sender = chat.new_sender("safety-answer")
+    assert chat.conversation(sender, [vague, answer]) == [["utter_safety_question_emergency"], EMERGENCY]
     assert [t for t, _ in tiers(database_url, sender)] == ["EMERGENCY"]
 
 
@@ -299,14 +303,6 @@ def test_a_vague_sign_as_the_answer_to_a_check_question_ends_the_check_with_the_
     assert chat.conversation(sender, ["can you check my symptoms", "my waterworks are a bit iffy I suppose"]) == [
         ["utter_symptom_check_intro", "utter_ask_symptom_bladder_bowel"],
         ["utter_red_flag_emergency", "utter_red_flag_emergency_check_why", "utter_red_flag_emergency_after"],
-    ]
-    assert [t for t, _ in tiers(database_url, sender)] == ["EMERGENCY"]
-
-
-def test_a_vague_sign_again_after_the_safety_question_counts_as_not_sure(chat, database_url):
-    sender = chat.new_sender("vague-again")
-    assert chat.conversation(sender, ["my bladder has felt odd since the operation", "hard to say, maybe a bit of leaking"]) == [
-        ["utter_safety_question_emergency"], EMERGENCY,
     ]
     assert [t for t, _ in tiers(database_url, sender)] == ["EMERGENCY"]
 

@@ -276,6 +276,13 @@ def tier_and_categories(detector, text):
     ("is it ok not to pee all day after a nerve block?", "EMERGENCY", "urinary_retention"),
     ("straight cathed him and got 650 ml", "EMERGENCY", "urinary_retention"),
     ("both my leg very weak and heavy since lunch", "EMERGENCY", "leg_weakness_both"),
+    # a number of pills taken, in Spanish; everything in the pill organiser, misspelt; everything and a
+    # farewell in the next sentence; Spanish SMS for not peeing; a weapon held in the lap
+    ("me tomé como 20 pastillas de gabapentina hace rato", "EMERGENCY", "overdose"),
+    ("she swallowed evrything in her pill organiser", "EMERGENCY", "overdose"),
+    ("took the lot from the cabinet. sorry. love you", "EMERGENCY", "suicidal_thoughts"),
+    ("mi mama n puede hacer pipi dsd anoche", "EMERGENCY", "urinary_retention"),
+    ("dad keeps his revolver by the bed and sits with it in his hands for hours", "CRISIS", "suicidal_thoughts"),
     # "a bit weepy" is no bite: same-day signs only, no crisis
     ("temp 38.1 and the scar is sore again, a bit weepy", "URGENT", "fever_or_chills"),
     # the same question about the condition, with the writer's own report after it
@@ -402,6 +409,8 @@ def test_an_unseen_combination_of_known_concepts_fires(detector, text, tier, cat
     "mi abuela se orina un poquito al toser desde hace años",
     "no pude orinar en el vasito para la muestra, orino normal",
     "I still can't walk right after 3 surgeries, is PT worth it?",
+    # advice taken, a goodbye of thanks
+    "I took everything the doctor said and it helped, bye for now",
     # somebody else's broken ankle, breathless for years and unfit, weak legs from too little exercise
     "my son broke his ankle and can't walk, I'm driving him around",
     "I get winded on hills but that's been like that for years, just unfit",

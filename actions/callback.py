@@ -46,6 +46,7 @@ _NAME_LEAD_IN = re.compile(
     r"she's|he's|she is|he is|i am|i'm|im|it's|its|it is|this is|you can ask for|ask for|call me)\s+",
     re.IGNORECASE,
 )
+_NAME_TRAIL = re.compile(r"\s+(?:here|speaking)\W*$", re.IGNORECASE)
 # a name given up front or as a correction, inside a longer message ("hi this is Dave Smith, please call me")
 _NAME_IN_SENTENCE = re.compile(
     r"\b(?:[Mm]y name is|[Mm]y name's|[Nn]ame is|[Nn]ame's|[Tt]his is|I am|I'm|i'm|i am|[Ss]he's|[Hh]e's|[Ss]he is|[Hh]e is|"
@@ -141,6 +142,7 @@ def is_interruption(message: Dict[Text, Any], red_flag_open: Optional[str] = Non
 def clean_name(text: str) -> Optional[str]:
     """'my name is mary o'neil' → "Mary O'Neil"; None when it cannot be a name."""
     name = _NAME_LEAD_IN.sub("", (text or "").strip()).strip(" .,!?\"'")
+    name = _NAME_TRAIL.sub("", name)  # "Ana Ruiz here", "Bea speaking"
     name = re.sub(r"\s+", " ", name)
     if not name or len(name) > MAX_NAME_CHARS or len(name.split()) > MAX_NAME_WORDS:
         return None

@@ -306,3 +306,8 @@ def test_a_name_that_opens_the_message_is_found_and_an_opening_word_is_not(text,
 ])
 def test_a_message_that_only_says_when_to_call_is_told_apart(text, is_time):
     assert callback.is_a_time(text) is is_time
+
+
+@pytest.mark.parametrize("text, name", [("Ana Ruiz here", "Ana Ruiz"), ("Bea speaking", "Bea"), ("Sean Shere", "Sean Shere")])
+def test_here_or_speaking_after_a_name_is_not_part_of_it(text, name):
+    assert callback.clean_name(text) == name

@@ -346,3 +346,14 @@ def test_a_general_question_about_a_sign_gets_the_warning_signs_and_its_my_mum_t
 def test_going_now_is_accepted_and_going_later_is_a_refusal(chat, answer, reply):
     sender = chat.new_sender("going-or-later")
     assert chat.conversation(sender, ["I haven't been able to pee since last night", answer]) == [EMERGENCY, reply]
+
+
+@pytest.mark.parametrize("report, opening", [
+    ("I took like 15 of my tramadol about an hour ago", "If you took them on purpose"),
+    ("she took about 20 of her gabapentin after lunch", "If they may have taken them on purpose"),
+    ("mi papá se tomó como 12 pastillas de tramadol", "Si las pastillas se tomaron a propósito"),
+])
+def test_an_overdose_with_no_word_of_intent_gets_the_crisis_line_beside_the_emergency(chat, clinic_values, report, opening):
+    replies = chat.send(chat.new_sender("overdose-intent"), report)
+    assert [m["metadata"]["response"] for m in replies] == EMERGENCY
+    assert replies[2]["text"].startswith(opening) and clinic_values["crisis_line"] in replies[2]["text"]

@@ -247,7 +247,8 @@ def _long_treatment_words() -> Dict[int, Dict[str, str]]:
     return by_length
 
 
-def _misspelt_treatments(text: str) -> List[Tuple[int, str]]:
+@lru_cache(maxsize=256)  # the clause focus asks about the same message and its clauses many times per turn
+def _misspelt_treatments(text: str) -> Tuple[Tuple[int, str], ...]:
     """(position, intent) of treatment names written a letter or two off ("whats an intrathecle pump", "stimualtor or
     pump"): people type on phones; the exact names are found first and these only where they are not."""
     spans = [(m.start(), m.group()) for m in re.finditer(r"[a-z]+", text.lower())]
@@ -260,14 +261,14 @@ def _misspelt_treatments(text: str) -> List[Tuple[int, str]]:
             close = difflib.get_close_matches(gram, list(names), n=1, cutoff=FUZZY_CUTOFF)
             if close:
                 found.append((spans[i][0], names[close[0]]))
-    return sorted(found)
+    return tuple(sorted(found))
 
 
 def treatments_in_order(text: str) -> List[str]:
     """The treatments a message names (their intents), each once, in the order named; names a letter or
     two off count too."""
     pattern, topic_of = _treatment_words()
-    named = [(m.start(1), topic_of[m.group(1).lower()]) for m in pattern.finditer(text)] + _misspelt_treatments(text)
+    named = [(m.start(1), topic_of[m.group(1).lower()]) for m in pattern.finditer(text)] + list(_misspelt_treatments(text))
     found: List[str] = []
     for _, intent in sorted(named):
         if intent not in found:

@@ -291,13 +291,16 @@ class RedFlagDetector(MessageComponent):
 
     def _claims_it(self, detection: Detection, text: str, message: Message) -> bool:
         """"Actually it's me", "asking for myself": short, and no question the classifier is sure about."""
-        return detection.self_claim and not detection.findings and len(text.split()) <= ABOUT_ME_MAX_WORDS \
+        return detection.self_claim and self._short_statement(detection, text, message)
+
+    def _short_statement(self, detection: Detection, text: str, message: Message) -> bool:
+        """A few words with no finding and no question the classifier is sure about: read with what was asked."""
+        return not detection.findings and len(text.split()) <= ABOUT_ME_MAX_WORDS \
             and not (_worded_as_question(text) and self._education_question(message))
 
     def _tells_recent_surgery(self, detection: Detection, text: str, message: Message) -> bool:
-        """"Oh and my fusion was 6 days ago": short, no finding, and no question the classifier is sure about."""
-        return detection.recent_surgery and not detection.findings and len(text.split()) <= ABOUT_ME_MAX_WORDS \
-            and not (_worded_as_question(text) and self._education_question(message))
+        """"Oh and my fusion was 6 days ago": told as briefly as "it's me" (_short_statement)."""
+        return detection.recent_surgery and self._short_statement(detection, text, message)
 
     def _declines_details(self, message: Message, text: str) -> bool:
         """"I'd prefer you didn't have my mobile": declining to give contact details (the callback
